@@ -1,0 +1,102 @@
+"""Task-by-task comparison of two encoders with bootstrap intervals on the difference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leaderboard.bootstrap import paired_bootstrap_diff, unpaired_bootstrap_diff
+from leaderboard.errors import LeaderboardError
+from leaderboard.schema import Leaderboard, TaskResult
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Main scores of entries A and B on one task, and the 95% interval of ``b - a``.
+
+    ``diff`` is ``b - a`` of the main scores; ``lo`` and ``hi`` bound the
+    difference of the means of the resampled values (the same quantity when the
+    main score is the mean of ``per_example`` or of the per-seed values). They
+    are None when the results hold no values to resample, and ``note`` says how
+    the interval was obtained or why there is none.
+    """
+
+    task_key: str
+    score_name: str
+    a: float
+    b: float
+    diff: float
+    lo: float | None
+    hi: float | None
+    paired: bool
+    note: str
+
+
+def compare_entries(
+    board: Leaderboard,
+    entry_a: str,
+    entry_b: str,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> list[Comparison]:
+    """Compare the main scores of two entries on every task both ran successfully.
+
+    The interval is a paired bootstrap when both results keep ``per_example``
+    values over the same examples (equal ``example_ids_hash``); otherwise an
+    independent bootstrap of the difference from both results' per-example
+    values, or failing that their per-seed values of the main score.
+    """
+    results_a = board.get_entry(entry_a).results
+    results_b = board.get_entry(entry_b).results
+    comparisons = []
+    for key in sorted(results_a.keys() & results_b.keys()):
+        a, b = results_a[key], results_b[key]
+        if a.status != "ok" or b.status != "ok":
+            continue
+        if a.main_score_name != b.main_score_name:
+            raise LeaderboardError(
+                f"{key}: main scores differ ({a.main_score_name!r} for {entry_a!r}, "
+                f"{b.main_score_name!r} for {entry_b!r}); the results are not comparable"
+            )
+        comparisons.append(_compare(key, a, b, n_resamples, seed))
+    return comparisons
+
+
+def _compare(key: str, a: TaskResult, b: TaskResult, n_resamples: int, seed: int) -> Comparison:
+    lo = hi = None
+    paired = False
+    shared_examples = a.example_ids_hash is not None and a.example_ids_hash == b.example_ids_hash
+    seeds_a = a.per_seed.get(a.main_score_name, [])
+    seeds_b = b.per_seed.get(b.main_score_name, [])
+    if shared_examples and _resamplable(a.per_example) and _resamplable(b.per_example):
+        if len(a.per_example) != len(b.per_example):
+            raise LeaderboardError(
+                f"{key}: same example_ids_hash but {len(a.per_example)} "
+                f"and {len(b.per_example)} per-example values"
+            )
+        _, lo, hi = paired_bootstrap_diff(a.per_example, b.per_example, n_resamples, seed)
+        paired = True
+        note = f"paired bootstrap over {len(a.per_example)} shared examples"
+    elif _resamplable(a.per_example) and _resamplable(b.per_example):
+        _, lo, hi = unpaired_bootstrap_diff(a.per_example, b.per_example, n_resamples, seed)
+        note = "unpaired bootstrap over per-example values (example sets differ)"
+    elif _resamplable(seeds_a) and _resamplable(seeds_b):
+        _, lo, hi = unpaired_bootstrap_diff(seeds_a, seeds_b, n_resamples, seed)
+        note = f"unpaired bootstrap over per-seed values ({len(seeds_a)} and {len(seeds_b)} seeds)"
+    else:
+        note = "no interval: neither per-example nor per-seed values on both sides"
+    return Comparison(
+        task_key=key,
+        score_name=a.main_score_name,
+        a=a.main_score,
+        b=b.main_score,
+        diff=b.main_score - a.main_score,
+        lo=lo,
+        hi=hi,
+        paired=paired,
+        note=note,
+    )
+
+
+def _resamplable(values: list[float] | None) -> bool:
+    # A bootstrap needs at least two values to say anything about spread.
+    return values is not None and len(values) >= 2

@@ -1,0 +1,52 @@
+"""A word-level vocabulary from the training split, stored as a Hugging Face `tokenizers` WordLevel tokenizer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from tokenizers import Tokenizer, models, pre_tokenizers, processors
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
+SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # ids 0..3
+
+
+def build_tokenizer(train_sentences: list[str]) -> PreTrainedTokenizerFast:
+    """Every word of the training split gets an id (as He et al. 2019); <s> ... </s> wrap each sentence."""
+    counts = Counter(word for sentence in train_sentences for word in sentence.split())
+    words = [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if w not in SPECIAL_TOKENS]
+    vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + tuple(words))}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token=UNK))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"{BOS} $A {EOS}", special_tokens=[(BOS, vocab[BOS]), (EOS, vocab[EOS])]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token=PAD, unk_token=UNK, bos_token=BOS, eos_token=EOS
+    )
+
+
+def save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: str | Path) -> None:
+    tokenizer.save_pretrained(str(folder))
+
+
+def load_tokenizer(folder: str | Path) -> PreTrainedTokenizerFast:
+    return AutoTokenizer.from_pretrained(str(folder))
+
+
+def encode(tokenizer: PreTrainedTokenizerFast, sentences: list[str]) -> list[list[int]]:
+    """Token ids with <s> and </s>, no padding."""
+    return [e.ids for e in tokenizer.backend_tokenizer.encode_batch(sentences)]
+
+
+def decode(tokenizer: PreTrainedTokenizerFast, ids: list[int]) -> str:
+    """Words up to the first </s>, without special tokens."""
+    words = []
+    for i in ids:
+        token = tokenizer.convert_ids_to_tokens(int(i))
+        if token == EOS:
+            break
+        if token not in (BOS, PAD):
+            words.append(token)
+    return " ".join(words)

@@ -1,0 +1,151 @@
+"""Language-modelling metrics of Section 2.1 and Appendix C: IW NLL/PPL, Recon, KL, -ELBO, MI, AU."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .data.batching import LengthBucketBatcher
+from .modeling_textvae import TextVAEModel
+from .objectives import gaussian_kl_per_dim, importance_log_weights, iwae_log_likelihood
+
+AU_THRESHOLD = 0.01  # Section 2.1, after Burda et al. 2016
+
+
+@dataclass
+class LMMetrics:
+    """Averages per sentence in nats; perplexities count every word and </s>."""
+
+    nll: float  # -log p(x), importance-weighted estimate (exact for the LSTM-LM)
+    ppl: float
+    recon: float | None  # -E_q[log p(x|z)]
+    kl: float | None
+    neg_elbo: float | None
+    elbo_ppl: float | None
+    mi: float | None  # I_q, He et al. 2019's estimator
+    au: int | None
+    iw_samples: int
+    n_sentences: int
+    n_tokens: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def active_unit_variances(means: torch.Tensor) -> torch.Tensor:
+    """Cov_x(E_q[z]) per dimension: the variance of posterior means across the data (unbiased)."""
+    return means.double().var(dim=0, unbiased=True)
+
+
+def active_units(means: torch.Tensor, threshold: float = AU_THRESHOLD) -> int:
+    """Section 2.1: a dimension is active when Cov_x(E_{q(z|x)}[z]) > 0.01."""
+    return int((active_unit_variances(means) > threshold).sum())
+
+
+def mutual_information(mean: torch.Tensor, logvar: torch.Tensor, chunk: int = 256) -> float:
+    """I_q(x; z) as He et al. 2019 (Appendix C, note 13): E_x E_q(z|x)[log q(z|x)] - E_x E_q(z|x)[log q(z)],
+    with q(z) the mixture of the posteriors of every x of the set and one z ~ q(z|x) per x."""
+    mean, logvar = mean.double(), logvar.double()
+    n, nz = mean.shape
+    neg_entropy = (-0.5 * nz * math.log(2 * math.pi) - 0.5 * (1 + logvar).sum(-1)).mean()
+    z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
+    inv_var = (-logvar).exp()
+    # sum_d (z_d - m_jd)^2 / v_jd expanded into matrix products, so no [n, n, nz] tensor is built.
+    const = (mean.pow(2) * inv_var).sum(-1) + logvar.sum(-1) + nz * math.log(2 * math.pi)
+    log_qz = torch.zeros((), dtype=torch.float64, device=mean.device)
+    for start in range(0, n, chunk):
+        zc = z[start : start + chunk]
+        squared = zc.pow(2) @ inv_var.T - 2 * zc @ (mean * inv_var).T
+        log_density = -0.5 * (squared + const)  # [chunk, n]: log q(z_i | x_j)
+        log_qz = log_qz + (torch.logsumexp(log_density, dim=1) - math.log(n)).sum()
+    return float(neg_entropy - log_qz / n)
+
+
+@torch.no_grad()
+def encode_posteriors(model: TextVAEModel, batcher: LengthBucketBatcher, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Posterior means and log-variances in corpus order: two [N, nz] tensors on the CPU."""
+    nz = model.config.latent_dim
+    means = torch.empty(batcher.n_sentences, nz)
+    logvars = torch.empty(batcher.n_sentences, nz)
+    for batch in batcher.epoch():
+        mean, logvar = model.encoder(batch.input_ids.to(device), batch.lengths)
+        means[batch.index], logvars[batch.index] = mean.float().cpu(), logvar.float().cpu()
+    return means, logvars
+
+
+def samples_per_chunk(batch_rows: int, seq_len: int, n_samples: int, max_decoder_tokens: int) -> int:
+    return max(1, min(n_samples, max_decoder_tokens // max(1, batch_rows * seq_len)))
+
+
+@torch.no_grad()
+def evaluate_lm(
+    model: TextVAEModel,
+    batcher: LengthBucketBatcher,
+    device,
+    iw_samples: int = 1000,
+    max_decoder_tokens: int = 16_384,
+    seed: int = 0,
+    progress=None,
+) -> LMMetrics:
+    """All metrics in one pass: the encoder runs once per sentence, the samples go through the decoder in
+    large batches, and Recon is the mean of -log p(x|z) over the same importance samples."""
+    model.eval()
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    n_tokens = sum(len(ids) - 1 for ids in batcher.token_ids)
+    n_sentences = batcher.n_sentences
+    try:
+        if model.encoder is None:  # LSTM-LM: the likelihood is exact
+            nll = sum(
+                float(model.decoder.sentence_nll(b.input_ids.to(device), b.lengths, None).sum())
+                for b in _tracked(batcher, progress)
+            )
+            return LMMetrics(nll / n_sentences, math.exp(nll / n_tokens), None, None, None, None, None, None,
+                             0, n_sentences, n_tokens)
+        log_px = recon = kl = 0.0
+        means = torch.empty(n_sentences, model.config.latent_dim)
+        logvars = torch.empty_like(means)
+        for batch in _tracked(batcher, progress):
+            input_ids = batch.input_ids.to(device)
+            mean, logvar = model.encoder(input_ids, batch.lengths)
+            means[batch.index], logvars[batch.index] = mean.float().cpu(), logvar.float().cpu()
+            kl += float(gaussian_kl_per_dim(mean.float(), logvar.float()).sum())
+            per_chunk = samples_per_chunk(input_ids.size(0), input_ids.size(1), iw_samples, max_decoder_tokens)
+            log_weights, recon_nll = [], []
+            for done in range(0, iw_samples, per_chunk):
+                z = model.sample_latent(mean, logvar, min(per_chunk, iw_samples - done))
+                nll_chunk = model.reconstruction_nll(input_ids, batch.lengths, z).float()
+                log_weights.append(importance_log_weights(nll_chunk, z.float(), mean.float(), logvar.float()))
+                recon_nll.append(nll_chunk)
+            log_px += float(iwae_log_likelihood(torch.cat(log_weights, dim=1)).sum())
+            recon += float(torch.cat(recon_nll, dim=1).mean(dim=1).sum())
+        nll = -log_px
+        return LMMetrics(
+            nll=nll / n_sentences,
+            ppl=math.exp(nll / n_tokens),
+            recon=recon / n_sentences,
+            kl=kl / n_sentences,
+            neg_elbo=(recon + kl) / n_sentences,
+            elbo_ppl=math.exp((recon + kl) / n_tokens),
+            mi=mutual_information(means, logvars),
+            au=active_units(means),
+            iw_samples=iw_samples,
+            n_sentences=n_sentences,
+            n_tokens=n_tokens,
+        )
+    finally:
+        torch.random.set_rng_state(generator_state)
+
+
+def _tracked(batcher: LengthBucketBatcher, progress):
+    batches = batcher.epoch()
+    return progress(batches, total=len(batcher)) if progress is not None else batches
+
+
+def posterior_statistics(model: TextVAEModel, batcher: LengthBucketBatcher, device) -> dict:
+    """AU and MI of a set: cheap enough to log every epoch."""
+    means, logvars = encode_posteriors(model, batcher, device)
+    return {"au": active_units(means), "mi": mutual_information(means, logvars)}
+
