@@ -53,3 +53,8 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def decoder_token_budget(device: torch.device) -> int:
+    """Tokens per decoder call when many importance samples are scored at once (logits are tokens x vocab)."""
+    return 262_144 if device.type == "cuda" else 8_192

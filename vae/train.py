@@ -22,7 +22,7 @@ from . import atomic
 from .configuration_textvae import TextVAEConfig
 from .data import LengthBucketBatcher, build_tokenizer, load_corpus
 from .data.tokenizer import encode
-from .device import autocast, configure_backends, resolve_device, rng_state, seed_everything, set_rng_state
+from .device import autocast, configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import ProbeError, TrainingDiverged
 from .export import export_run
 from .losses import batch_loss, validation_loss
@@ -333,16 +333,12 @@ class Trainer:
         """Test-set LM metrics of the final weights, written to metrics.json."""
         bar = (lambda it, total: tqdm(it, total=total, desc="test metrics", leave=False)) if self.config.progress else None
         metrics = evaluate_lm(self.model, self.splits["test"], self.device, self.preset.iw_samples,
-                              max_decoder_tokens=_decoder_token_budget(self.device), seed=self.config.seed,
+                              max_decoder_tokens=decoder_token_budget(self.device), seed=self.config.seed,
                               progress=bar)
         result = {"split": "test", "dataset": self.dataset_name, "method": self.method.name, "lam": self.lam,
                   **metrics.to_dict()}
         atomic.write_json(self.run_dir / "metrics.json", result)
         return result
-
-
-def _decoder_token_budget(device: torch.device) -> int:
-    return 262_144 if device.type == "cuda" else 8_192
 
 
 def train_vae(config: TrainConfig, log=print) -> dict:

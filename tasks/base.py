@@ -1,0 +1,85 @@
+"""The interface every evaluation task implements, and the data a task is given."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from vae.data.corpus import Corpus
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    name: str  # "few-label"
+    paper_ref: str  # where the paper defines it, e.g. "Table 8, Section 3.3"
+    default_dataset: str  # the paper's dataset for this task
+    split: str  # the split the main score is measured on
+    main_score: str  # key of TaskResult.scores that the leaderboard shows
+    needs_decoder: bool = False
+    needs_labels: bool = False
+
+
+class TextDecoder(Protocol):
+    """What a decoding task needs from a VAE (implemented by probe.encoders.VAEDecoder)."""
+
+    latent_dim: int
+
+    def posterior(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and log-variance of q(z|x): two [N, nz] arrays."""
+
+    def sample_posterior(self, sentences: list[str], rng: np.random.Generator) -> np.ndarray:
+        """One z ~ q(z|x) per sentence: [N, nz]."""
+
+    def greedy_decode(self, z: np.ndarray, max_length: int = 100) -> list[str]:
+        """Greedy decoding from each row of z: whitespace-joined words, no special tokens."""
+
+    def reconstruction_nll(self, sentences: list[str], z: np.ndarray) -> np.ndarray:
+        """-log p(x | z) per sentence in nats, for the given z rows: [N]."""
+
+
+class Encoder(Protocol):
+    """Any sentence encoder the probe can evaluate."""
+
+    encoder_id: str  # the leaderboard's entry id
+    source: str  # path or built-in name
+    weights_sha256: str
+    method: str | None  # training method, for VAE runs
+    training_config: dict
+    decoder: TextDecoder | None  # VAE runs only
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        """Sentence representations: [N, d] float32 (the posterior mean for a VAE)."""
+
+
+@dataclass
+class TaskData:
+    """The corpora of one dataset and cached representations of each split."""
+
+    dataset: str
+    splits: dict[str, Corpus]  # "train" / "valid" / "test"; a split may be missing
+    embed: Callable[[str], np.ndarray]  # split name -> [N, d] codes of that split, cached by the runner
+    files_hash: str  # hash of the dataset's files, recorded with every result
+
+    def corpus(self, split: str) -> Corpus:
+        if split not in self.splits:
+            raise KeyError(f"dataset {self.dataset} has no {split} split")
+        return self.splits[split]
+
+
+class Task(ABC):
+    info: TaskInfo
+
+    def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
+        """Why this task cannot run on this encoder and dataset, or None when it can."""
+        if self.info.needs_decoder and encoder.decoder is None:
+            return f"{self.info.name} decodes text: {encoder.encoder_id} has no decoder"
+        if self.info.needs_labels and any(c.labels is None for c in data.splits.values()):
+            return f"{self.info.name} needs labels: dataset {data.dataset} is unlabelled"
+        return None
+
+    @abstractmethod
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0):
+        """Evaluate and return a leaderboard.schema.TaskResult."""
