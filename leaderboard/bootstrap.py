@@ -75,7 +75,9 @@ def _mean_difference(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray
 def _sample(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
     sample = np.asarray(values, dtype=float)
     if sample.ndim != 1 or sample.size < 2:
-        raise ValueError(f"{name} must be a 1-D sample of at least 2 values, got shape {sample.shape}")
+        raise ValueError(
+            f"{name} must be a 1-D sample of at least 2 values, got shape {sample.shape}"
+        )
     if not np.isfinite(sample).all():
         raise ValueError(f"{name} must hold finite values only")
     return sample

@@ -270,6 +270,8 @@ class Leaderboard:
         results from different weights or data under one id would be silent
         corruption. Returns the updated entry.
         """
+        if not isinstance(entry_meta, Entry) or not isinstance(result, TaskResult):
+            raise TypeError("add_result takes an Entry and a TaskResult")
         if entry_meta.results or entry_meta.history:
             raise LeaderboardError(
                 f"entry_meta for {entry_meta.entry_id!r} must carry metadata only, "
@@ -428,13 +430,14 @@ def _count(value: Any, name: str) -> int:
 
 def _number_list(values: Any, name: str) -> list[float]:
     # Vectorised check: per-example lists can hold many thousands of values.
+    # Booleans are accepted here as 0/1 (e.g. per-example correctness).
     array = None
     if isinstance(values, (list, tuple, np.ndarray)):
         try:
             array = np.asarray(values)
         except ValueError:  # ragged nesting
             pass
-    if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "iuf"):
+    if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "biuf"):
         raise LeaderboardError(f"{name} must be a flat list of numbers")
     if not np.isfinite(array).all():
         raise LeaderboardError(f"{name} must hold finite numbers only")

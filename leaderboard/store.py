@@ -31,7 +31,9 @@ def load(path: str | os.PathLike) -> Leaderboard:
     except FileNotFoundError:
         return Leaderboard()
     except UnicodeDecodeError as err:
-        raise LeaderboardError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+        raise LeaderboardError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -82,7 +82,7 @@ def test_round_trip_keeps_every_value(tmp_path):
         per_seed={"accuracy": [0.79, 0.81]},
         ci95=(0.78, 0.82),
         n_examples=3,
-        per_example=[1, 0, 1],
+        per_example=np.array([True, False, True]),  # 0/1 correctness
         example_ids_hash="ids-1",
         extra={"curve": {"10": 0.6, "100": 0.8}},
     )
@@ -100,10 +100,12 @@ def test_round_trip_keeps_every_value(tmp_path):
     )
     assert entry.results["few-label/yelp"] == result
     assert entry.results["few-label/yelp"].ci95 == (0.78, 0.82)
+    assert entry.results["few-label/yelp"].per_example == [1.0, 0.0, 1.0]
     assert entry.results["interpolate/yelp"].reason == "encoder has no decoder"
     on_disk = json.loads(path.read_text())
     assert on_disk["schema_version"] == SCHEMA_VERSION
     assert on_disk["format"] == "probe-leaderboard"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["board.json", "board.json.lock"]
 
 
 def test_rerun_replaces_result_and_keeps_old_in_history(tmp_path):
@@ -154,7 +156,10 @@ def test_concurrent_writers_lose_nothing(tmp_path):
         (None, r"line \d+, column \d+"),  # truncated valid file
         ('{"foo": 1}', "not a leaderboard file"),
         ("[1, 2]", "not a leaderboard file"),
-        ('{"format": "probe-leaderboard", "schema_version": 99, "entries": {}}', "schema_version 99"),
+        (
+            '{"format": "probe-leaderboard", "schema_version": 99, "entries": {}}',
+            "schema_version 99",
+        ),
     ],
 )
 def test_unreadable_file_is_reported_and_left_untouched(tmp_path, content, message):
@@ -180,7 +185,8 @@ def test_invalid_entry_inside_file_names_the_field(tmp_path):
     data = json.loads(path.read_text())
     data["entries"]["yelp-pretrain-fb-lam6"]["results"]["few-label/yelp"]["main_score"] = "high"
     path.write_text(json.dumps(data))
-    with pytest.raises(LeaderboardError, match=r"few-label/yelp.*main_score must be a finite number"):
+    message = r"few-label/yelp.*main_score must be a finite number"
+    with pytest.raises(LeaderboardError, match=message):
         load(path)
 
 
@@ -297,8 +303,8 @@ def test_compare_is_unpaired_when_example_sets_differ(tmp_path):
 
 def test_compare_falls_back_to_seeds_then_to_no_interval(tmp_path):
     seeded = [
-        make_result(score=0.8, scores={"accuracy": 0.8}, per_seed={"accuracy": [0.78, 0.8, 0.82]}),
-        make_result(score=0.85, scores={"accuracy": 0.85}, per_seed={"accuracy": [0.84, 0.85, 0.86]}),
+        make_result(score=mean, scores={"accuracy": mean}, per_seed={"accuracy": seeds})
+        for mean, seeds in [(0.8, [0.78, 0.8, 0.82]), (0.85, [0.84, 0.85, 0.86])]
     ]
     board = board_with(tmp_path, [seeded[0], make_result(task="smoothness")],
                        [seeded[1], make_result(task="smoothness", score=0.9)])
@@ -364,7 +370,8 @@ def test_show_table_filters_by_task_and_dataset(board):
 
 
 def test_show_table_rejects_unknown_names(board):
-    with pytest.raises(LeaderboardError, match="unknown sort column 'bleu'; columns: entry, few-label"):
+    message = "unknown sort column 'bleu'; columns: entry, few-label"
+    with pytest.raises(LeaderboardError, match=message):
         show_table(board, sort_by="bleu")
     with pytest.raises(LeaderboardError, match="no results for task 'few-labels'"):
         show_table(board, tasks=["few-labels"])
