@@ -31,7 +31,8 @@ class Preset:
 
     name: str
     batch_size: int = 32
-    lr: float = 0.5  # SGD, no momentum
+    optimizer: str = "sgd"  # "sgd" (no momentum, the paper) or "adam" (the authors' code offers it too)
+    lr: float = 0.5
     clip_grad_norm: float = 5.0
     lr_decay: float = 0.5
     decay_patience: int = 2  # epochs without validation improvement before halving the lr

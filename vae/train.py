@@ -162,6 +162,8 @@ class Trainer:
         parts = {"decoder": self.model.decoder}
         if self.model.encoder is not None:
             parts["encoder"] = self.model.encoder
+        if self.preset.optimizer == "adam":
+            return {name: torch.optim.Adam(part.parameters(), lr=lr) for name, part in parts.items()}
         return {name: torch.optim.SGD(part.parameters(), lr=lr, momentum=0.0) for name, part in parts.items()}
 
     # ---- checkpoints ----------------------------------------------------------------------------------
@@ -250,8 +252,8 @@ class Trainer:
             n = batch.input_ids.size(0)
             totals["sentences"] += n
             totals["loss"] += float(result.loss.detach()) * n
-            totals["recon"] += float(result.recon.sum())
-            totals["kl"] += float(result.kl.sum()) if result.kl is not None else 0.0
+            totals["recon"] += float(result.recon.detach().sum())
+            totals["kl"] += float(result.kl.detach().sum()) if result.kl is not None else 0.0
             bar.set_postfix(loss=f"{totals['loss'] / totals['sentences']:.2f}", kl_weight=f"{weight:.2f}")
         n = totals.pop("sentences")
         return {key: value / n for key, value in totals.items()} | {"kl_weight": weight}
