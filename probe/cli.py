@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-import functools
+import os
+
+# Before torch loads: its OpenMP threads otherwise busy-wait, which makes a shared CPU several times slower.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import functools  # noqa: E402
 import sys
 from enum import Enum
 from pathlib import Path
@@ -21,11 +26,12 @@ def user_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from leaderboard.errors import LeaderboardError
         from vae.errors import ProbeError
 
         try:
             return command(*args, **kwargs)
-        except (ProbeError, KeyError, ValueError, FileNotFoundError) as error:
+        except (ProbeError, LeaderboardError, KeyError, ValueError, FileNotFoundError) as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(2)
@@ -92,6 +98,88 @@ def eval_lm_command(
     from vae.train import format_metrics
 
     typer.echo(format_metrics(metrics))
+
+
+LeaderboardFile = typer.Option(Path("leaderboard.json"), "--leaderboard", help="The leaderboard JSON file.")
+
+
+@app.command("run-tasks")
+@user_errors
+def run_tasks_command(
+    encoder: str = typer.Option(..., "--encoder", help="A probe run dir or export, a Hugging Face model folder, "
+                                "or a built-in: tfidf-svd, random-lstm."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated task names. Default: gmm-cluster, "
+                                        "few-label, smoothness, recon-bleu, noisy-recon, interpolation, lm."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Run every task on this dataset instead of "
+                                          "the paper's (yelp for labelled tasks, snli for the latent-space probes)."),
+    data_dir: Optional[Path] = DataDir,
+    leaderboard: Path = LeaderboardFile,
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="PROBE_CACHE_DIR",
+                                             help="Where codes are cached. Default: ~/.cache/probe."),
+    seed: int = Seed,
+    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Keep the first N sentences of "
+                                                "each split (quick runs; recorded with each result)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+):
+    """Evaluate one encoder on the tasks and add every result (or why it is not applicable) to the leaderboard."""
+    from probe.runner import run_tasks
+
+    run_tasks(encoder, tasks=tasks, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
+              cache_dir=cache_dir, seed=seed, max_sentences=max_sentences, device=device, progress=progress,
+              log=typer.echo)
+
+
+leaderboard_app = typer.Typer(no_args_is_help=True, help="Show, compare and render the leaderboard.")
+app.add_typer(leaderboard_app, name="leaderboard")
+
+
+@leaderboard_app.command("show")
+@user_errors
+def leaderboard_show_command(
+    leaderboard: Path = LeaderboardFile,
+    task: Optional[str] = typer.Option(None, "--task", help="Only these tasks (comma-separated)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Only results on this dataset."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Sort by this column (e.g. few-label/yelp)."),
+    ascending: bool = typer.Option(False, "--ascending", help="Lowest first (e.g. for lm/ptb perplexity)."),
+):
+    """The main score of every entry on every task, one row per entry."""
+    from leaderboard import format_table, load, show_table
+
+    tasks = [name.strip() for name in task.split(",") if name.strip()] if task else None
+    columns, rows = show_table(load(leaderboard), tasks=tasks, dataset=dataset, sort_by=sort, descending=not ascending)
+    typer.echo(format_table(columns, rows))
+
+
+@leaderboard_app.command("compare")
+@user_errors
+def leaderboard_compare_command(
+    entry_a: str = typer.Argument(..., help="Entry id A."),
+    entry_b: str = typer.Argument(..., help="Entry id B."),
+    leaderboard: Path = LeaderboardFile,
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+):
+    """B minus A on every task both ran, with a 95% bootstrap interval of the difference."""
+    from leaderboard import compare_entries, load
+
+    comparisons = compare_entries(load(leaderboard), entry_a, entry_b, seed=seed)
+    if not comparisons:
+        typer.echo(f"{entry_a} and {entry_b} have no successful task result in common")
+    for c in comparisons:
+        interval = f"[{c.lo:+.4f}, {c.hi:+.4f}]" if c.lo is not None else "[no interval]"
+        typer.echo(f"{c.task_key} {c.score_name}: A {c.a:.4f}  B {c.b:.4f}  B-A {c.diff:+.4f} {interval}  ({c.note})")
+
+
+@leaderboard_app.command("render")
+@user_errors
+def leaderboard_render_command(
+    out: Path = typer.Option(..., "--out", help="The HTML file to write."),
+    leaderboard: Path = LeaderboardFile,
+):
+    """One self-contained HTML page: the table, the few-label / noisy-recon curves, smoothness, interpolations."""
+    from leaderboard import load, render_html
+
+    typer.echo(f"wrote {render_html(load(leaderboard), out)}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

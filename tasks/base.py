@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
 from vae.data.corpus import Corpus
+
+if TYPE_CHECKING:
+    from vae.metrics import LMMetrics
 
 
 @dataclass(frozen=True)
@@ -20,10 +24,11 @@ class TaskInfo:
     main_score: str  # key of TaskResult.scores that the leaderboard shows
     needs_decoder: bool = False
     needs_labels: bool = False
+    needs_splits: tuple[str, ...] = ()  # splits besides `split` that the task reads (e.g. train to fit a probe)
 
 
 class TextDecoder(Protocol):
-    """What a decoding task needs from a VAE (implemented by probe.encoders.VAEDecoder)."""
+    """What a decoding task needs from a VAE (implemented by probe.decoder.VAEDecoder)."""
 
     latent_dim: int
 
@@ -39,6 +44,9 @@ class TextDecoder(Protocol):
     def reconstruction_nll(self, sentences: list[str], z: np.ndarray) -> np.ndarray:
         """-log p(x | z) per sentence in nats, for the given z rows: [N]."""
 
+    def lm_metrics(self, sentences: list[str], iw_samples: int, seed: int) -> LMMetrics:
+        """The language-modelling metrics of Section 2.1 (IW NLL/PPL, Recon, KL, -ELBO, MI, AU) of these sentences."""
+
 
 class Encoder(Protocol):
     """Any sentence encoder the probe can evaluate."""
@@ -49,6 +57,11 @@ class Encoder(Protocol):
     method: str | None  # training method, for VAE runs
     training_config: dict
     decoder: TextDecoder | None  # VAE runs only
+    has_representation: bool  # False for a language model without a latent variable (decoder only)
+    fits_on_train_split: bool  # built-in baselines are fitted on the task dataset's train split first
+
+    def fit(self, train: Corpus) -> None:
+        """Fit on a dataset's train split (a no-op for pretrained encoders); may change encoder_id."""
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         """Sentence representations: [N, d] float32 (the posterior mean for a VAE)."""
@@ -69,13 +82,27 @@ class TaskData:
         return self.splits[split]
 
 
+def example_ids_hash(examples: list[str]) -> str:
+    """sha256 of the evaluated examples in order: equal hashes mean per-example values can be paired."""
+    return hashlib.sha256("\n".join(examples).encode("utf-8")).hexdigest()
+
+
 class Task(ABC):
     info: TaskInfo
+
+    def dataset_for(self, encoder: Encoder) -> str:
+        """The dataset to run on when none is asked for: the paper's (a task may depend on the encoder)."""
+        return self.info.default_dataset
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
         """Why this task cannot run on this encoder and dataset, or None when it can."""
         if self.info.needs_decoder and encoder.decoder is None:
             return f"{self.info.name} decodes text: {encoder.encoder_id} has no decoder"
+        if not self.info.needs_decoder and not encoder.has_representation:
+            return f"{self.info.name} probes sentence representations: {encoder.encoder_id} has none"
+        missing = [s for s in (self.info.split, *self.info.needs_splits) if s not in data.splits]
+        if missing:
+            return f"{self.info.name} needs the {' and '.join(missing)} split(s): dataset {data.dataset} has none"
         if self.info.needs_labels and any(c.labels is None for c in data.splits.values()):
             return f"{self.info.name} needs labels: dataset {data.dataset} is unlabelled"
         return None

@@ -71,24 +71,23 @@ class TrainingState:
     log: list[dict] = field(default_factory=list)
 
 
-def default_run_dir(dataset: str, method: Method, lam: float | None) -> Path:
-    name = Path(dataset).name.split(".")[0]
+def default_run_dir(dataset_name: str, method: Method, lam: float | None) -> Path:
     suffix = f"-lam{lam:g}" if method.uses_lam else ""
-    return Path("runs") / f"{name}-{method.name}{suffix}"
+    return Path("runs") / f"{dataset_name}-{method.name}{suffix}"
 
 
-def resolve_lam(config: TrainConfig, method: Method) -> float | None:
+def resolve_lam(lam: float | None, dataset_name: str, method: Method) -> float | None:
     if not method.uses_lam:
-        if config.lam is not None:
+        if lam is not None:
             raise ProbeError(f"--lam is not used by method {method.name!r} (only by free-bits methods)")
         return None
-    if config.lam is not None:
-        if config.lam <= 0:
-            raise ProbeError(f"--lam must be positive, got {config.lam}")
-        return float(config.lam)
-    if config.dataset in PAPER_LAM:
-        return PAPER_LAM[config.dataset]
-    raise ProbeError(f"method {method.name!r} needs --lam (the total target rate in nats) for {config.dataset}")
+    if lam is not None:
+        if lam <= 0:
+            raise ProbeError(f"--lam must be positive, got {lam}")
+        return float(lam)
+    if dataset_name in PAPER_LAM:
+        return PAPER_LAM[dataset_name]
+    raise ProbeError(f"method {method.name!r} needs --lam (the total target rate in nats) for {dataset_name}")
 
 
 def resolve_preset(config: TrainConfig, device: torch.device) -> Preset:
@@ -104,15 +103,15 @@ class Trainer:
         self.device = resolve_device(config.device)
         configure_backends(self.device)
         self.method = get_method(config.method)
-        self.lam = resolve_lam(config, self.method)
         self.preset = resolve_preset(config, self.device)
-        self.run_dir = Path(config.run_dir) if config.run_dir else default_run_dir(config.dataset, self.method, self.lam)
+        seed_everything(config.seed)
+        self._load_data()
+        self.lam = resolve_lam(config.lam, self.dataset_name, self.method)
+        self.run_dir = Path(config.run_dir) if config.run_dir else default_run_dir(self.dataset_name, self.method, self.lam)
         self.say(f"preset {self.preset.name} on {self.device} ({'chosen' if config.preset else 'default for this device'})"
                  f"; method {self.method.name}{f', lam {self.lam:g}' if self.lam is not None else ''}; run dir {self.run_dir}")
         if (self.run_dir / CHECKPOINT).exists() and not config.resume:
             raise ProbeError(f"{self.run_dir} already holds a run: pass --resume to continue it or choose --run-dir")
-        seed_everything(config.seed)
-        self._load_data()
         self._build_model()
 
     # ---- set-up ---------------------------------------------------------------------------------------
@@ -157,14 +156,17 @@ class Trainer:
             "preset": dataclasses.asdict(self.preset),
         }
 
-    def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+    def _optimizers(self, stage: Stage, lr: float) -> dict[str, torch.optim.Optimizer]:
         # Separate encoder and decoder optimisers: aggressive training steps them apart (He et al. 2019).
         parts = {"decoder": self.model.decoder}
         if self.model.encoder is not None:
             parts["encoder"] = self.model.encoder
-        if self.preset.optimizer == "adam":
+        if stage.objective == "ae" and self.preset.pretrain_optimizer == "adam":
             return {name: torch.optim.Adam(part.parameters(), lr=lr) for name, part in parts.items()}
         return {name: torch.optim.SGD(part.parameters(), lr=lr, momentum=0.0) for name, part in parts.items()}
+
+    def initial_lr(self, stage: Stage) -> float:
+        return self.preset.pretrain_lr if stage.objective == "ae" else self.preset.lr
 
     # ---- checkpoints ----------------------------------------------------------------------------------
     def _save_checkpoint(self, state: TrainingState, optimizers, batch_rng: np.random.Generator) -> None:
@@ -181,7 +183,7 @@ class Trainer:
         checkpoint = torch.load(self.run_dir / CHECKPOINT, map_location=self.device, weights_only=False)
         self.model.load_state_dict(checkpoint["model"])
         state = TrainingState(**checkpoint["state"])
-        optimizers = self._optimizers(state.lr)
+        optimizers = self._optimizers(self.method.stages[state.stage], state.lr)
         for name, opt in optimizers.items():
             opt.load_state_dict(checkpoint["optimizers"][name])
         batch_rng = np.random.default_rng()
@@ -289,7 +291,7 @@ class Trainer:
                 state.epochs_without_improvement = 0
                 self.model.load_state_dict(torch.load(self._best_path(state.stage), map_location=self.device))
                 optimizers.clear()
-                optimizers.update(self._optimizers(state.lr))
+                optimizers.update(self._optimizers(stage, state.lr))
                 self.say(f"validation loss has not improved for {self.preset.decay_patience} epochs: "
                          f"lr -> {state.lr:g} (decay {state.decays}/{self.preset.max_decays}), best weights reloaded")
             state.epoch = epoch + 1
@@ -311,10 +313,10 @@ class Trainer:
             self.model.reset_decoder()
         state.stage += 1
         state.epoch = state.step = state.decays = state.epochs_without_improvement = 0
-        state.lr, state.best_loss = self.preset.lr, math.inf
+        state.lr, state.best_loss = self.initial_lr(next_stage), math.inf
         state.aggressive, state.previous_mi = next_stage.aggressive, 0.0
         optimizers.clear()
-        optimizers.update(self._optimizers(state.lr))
+        optimizers.update(self._optimizers(next_stage, state.lr))
         self.say(f"stage {state.stage + 1}: {next_stage.objective}"
                  + (" with a re-initialised decoder" if next_stage.reset_decoder else ""))
 
@@ -323,8 +325,8 @@ class Trainer:
             state, optimizers, batch_rng = self._load_checkpoint()
         else:
             first = self.method.stages[0]
-            state = TrainingState(lr=self.preset.lr, aggressive=first.aggressive)
-            optimizers = self._optimizers(state.lr)
+            state = TrainingState(lr=self.initial_lr(first), aggressive=first.aggressive)
+            optimizers = self._optimizers(first, state.lr)
             batch_rng = np.random.default_rng(self.config.seed)
             atomic.write_json(self.run_dir / "train_config.json", dataclasses.asdict(self.config))
         while not state.finished:

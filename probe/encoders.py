@@ -1,0 +1,143 @@
+"""Load any sentence encoder the probe can evaluate: a VAE run of this project, a Hugging Face encoder
+folder, or a built-in baseline (tfidf-svd, random-lstm). Each one implements tasks.base.Encoder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.data.corpus import Corpus, file_sha256
+from vae.device import resolve_device
+from vae.errors import ProbeError
+
+from .builtin_encoders import BUILTIN_ENCODERS
+from .encoding import encode_in_length_order, posterior_means
+
+HF_BATCH_SIZE = 64
+# Weight files of a Hugging Face folder, hashed together when there is no single model.safetensors.
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack")
+
+
+class PretrainedEncoder:
+    """What every encoder loaded from a folder shares: nothing to fit, a representation, maybe a decoder."""
+
+    fits_on_train_split = False
+    has_representation = True
+    decoder = None
+    method: str | None = None
+
+    def fit(self, train: Corpus) -> None:
+        """Pretrained encoders are not fitted on task data."""
+
+
+class TextVAEEncoder(PretrainedEncoder):
+    """A text VAE of this project: the representation is the posterior mean mu (as the paper, Section 3.2-3.3)."""
+
+    def __init__(self, path: Path, device: torch.device):
+        from vae.export import load_run
+        from probe.decoder import VAEDecoder  # lazy: the decoding side is only needed for decoding tasks
+
+        self.model, self.tokenizer = load_run(path, device)
+        self.device = device
+        self.encoder_id = path.resolve().name
+        self.source = str(path)
+        self.weights_sha256 = weights_sha256(path)
+        self.method = self.model.config.method
+        self.training_config = dict(self.model.config.training or {})
+        # A plain LSTM language model (`lm` method) has no latent variable: it can only be scored as an LM.
+        self.has_representation = self.model.encoder is not None
+        self.decoder = VAEDecoder(self.model, self.tokenizer, device) if self.has_representation else None
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        if not self.has_representation:
+            raise ProbeError(f"{self.source}: a language model without a latent variable has no sentence "
+                             "representation")
+        return posterior_means(self.model, self.tokenizer, sentences, self.device)
+
+
+class HuggingFaceEncoder(PretrainedEncoder):
+    """Any Hugging Face encoder folder, offline: the mean of the last hidden states over real tokens."""
+
+    def __init__(self, path: Path, device: torch.device):
+        from transformers import AutoModel, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModel.from_pretrained(str(path), local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise ProbeError(f"{path}: cannot load as a Hugging Face encoder: {one_line(error)}") from None
+        # Encoder-decoder models (T5, BART): the encoder half gives the sentence states.
+        self.model = (model.get_encoder() if model.config.is_encoder_decoder else model).to(device).eval()
+        if self.tokenizer.pad_token is None:
+            # Padding is masked out of the mean, so any token id serves as padding.
+            self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
+        self.max_length = max_input_length(self.tokenizer, model.config)
+        self.device = device
+        self.encoder_id = path.resolve().name
+        self.source = str(path)
+        self.weights_sha256 = weights_sha256(path)
+        self.training_config = {"model_type": model.config.model_type, "pooling": "mean over non-padding tokens",
+                                "max_length": self.max_length}
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        return encode_in_length_order(sentences, HF_BATCH_SIZE, self._encode_batch)
+
+    @torch.no_grad()
+    def _encode_batch(self, sentences: list[str]) -> np.ndarray:
+        batch = self.tokenizer(sentences, padding=True, truncation=True, max_length=self.max_length,
+                               return_tensors="pt").to(self.device)
+        hidden = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        return ((hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)).float().cpu().numpy()
+
+
+def load_encoder(spec: str | os.PathLike, device: str = "cpu", seed: int = 0):
+    """An Encoder from a probe run dir / export, a Hugging Face model folder, or a built-in name."""
+    device = resolve_device(device)
+    path = Path(spec)
+    config_file = path / "config.json"
+    if path.is_dir() and config_file.is_file():
+        if read_model_type(config_file) == "textvae":
+            return TextVAEEncoder(path, device)
+        return HuggingFaceEncoder(path, device)
+    if str(spec) in BUILTIN_ENCODERS:
+        return BUILTIN_ENCODERS[str(spec)](device=device, seed=seed)
+    raise ProbeError(f"{spec}: not an encoder (expected a probe run dir, a Hugging Face model folder with "
+                     f"config.json, or one of: {', '.join(BUILTIN_ENCODERS)})")
+
+
+# ---- helpers shared by the encoders ------------------------------------------------------------------------
+
+def max_input_length(tokenizer, config) -> int:
+    """The longest input the model takes: the tokenizer's limit, capped by the position embeddings."""
+    limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", None) or 512]
+    return int(min(limit for limit in limits if limit))
+
+
+def read_model_type(config_file: Path) -> str | None:
+    try:
+        return json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as error:
+        raise ProbeError(f"{config_file}: not a readable model config: {one_line(error)}") from None
+
+
+def weights_sha256(folder: Path) -> str:
+    """sha256 of model.safetensors, or of every weight file (names and contents) when there is none."""
+    if (folder / "model.safetensors").is_file():
+        return file_sha256(folder / "model.safetensors")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+    if not files:
+        raise ProbeError(f"{folder}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) to identify the encoder by")
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.relative_to(folder)}\0{file_sha256(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def one_line(error: Exception) -> str:
+    return " ".join(str(error).split())

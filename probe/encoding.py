@@ -1,0 +1,38 @@
+"""Batched, length-ordered encoding shared by the encoders: little padding, rows back in input order."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from vae.data.batching import LengthBucketBatcher
+from vae.data.tokenizer import encode as encode_words
+from vae.errors import ProbeError
+from vae.metrics import encode_posteriors
+from vae.modeling_textvae import TextVAEModel
+
+ENCODE_BATCH_SIZE = 256
+
+
+@torch.no_grad()
+def posterior_means(model: TextVAEModel, tokenizer, sentences: list[str], device) -> np.ndarray:
+    """mu of q(z|x) per sentence in input order, batched by length: float32 [N, nz]."""
+    token_ids = encode_words(tokenizer, sentences)
+    batcher = LengthBucketBatcher(token_ids, ENCODE_BATCH_SIZE, pad_id=model.config.pad_token_id)
+    means, _ = encode_posteriors(model, batcher, device)
+    return means.numpy().astype(np.float32, copy=False)
+
+
+def encode_in_length_order(sentences: list[str], batch_size: int,
+                           encode_batch: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Encode batches of similar length (little padding), then put the rows back in input order."""
+    if not sentences:
+        raise ProbeError("no sentences to encode")
+    order = np.argsort([len(s) for s in sentences], kind="stable")
+    rows = [encode_batch([sentences[i] for i in order[start : start + batch_size]])
+            for start in range(0, len(order), batch_size)]
+    codes = np.empty((len(sentences), rows[0].shape[1]), dtype=np.float32)
+    codes[order] = np.concatenate(rows)
+    return codes

@@ -1,0 +1,82 @@
+"""Interpolation (Table 7, Appendix D Tables 12-13): greedy decodings along straight lines between latent codes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from leaderboard.bootstrap import bootstrap_ci
+from leaderboard.schema import TaskResult
+from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+
+# Independent random streams: prior draws do not shift when the test set or its sampling changes.
+_PRIOR_STREAM, _PAIR_STREAM, _POSTERIOR_STREAM = 0, 1, 2
+
+
+def interpolation_path(z0: np.ndarray, z1: np.ndarray, n_points: int) -> np.ndarray:
+    """n_points evenly spaced codes from z0 to z1, both ends included (exactly z0 and z1): [n_points, nz]."""
+    t = np.linspace(0.0, 1.0, n_points)[:, None]
+    return ((1.0 - t) * z0[None, :] + t * z1[None, :]).astype(np.float32)
+
+
+@dataclass
+class Interpolation(Task):
+    """Decoded interpolations between 10 pairs of prior samples z ~ N(0, I) (Appendix D.1) and 10 pairs of
+    posterior samples z ~ q(z|x) of random test sentences (Appendix D.2), 10 points per path.
+
+    The output is mainly text for the report (extra["interpolations"]). The main score is only a descriptive
+    statistic: the mean number of distinct sentences along a path (1 = the path never leaves one sentence,
+    n_points = every point decodes differently); it is neither better nor worse in itself.
+    """
+
+    info: ClassVar[TaskInfo] = TaskInfo(
+        name="interpolation", paper_ref="Table 7, Appendix D (Tables 12, 13)", default_dataset="snli",
+        split="test", main_score="distinct_per_path", needs_decoder=True,
+    )
+    n_pairs: int = 10  # per kind, as Appendix D
+    n_points: int = 10  # t = 0, 1/9, ..., 1
+    max_length: int = 100
+
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
+        started = time.perf_counter()
+        decoder = encoder.decoder
+        if decoder is None:
+            raise ValueError(self.not_applicable_reason(encoder, data))
+        test = data.corpus(self.info.split).sentences
+        if len(test) < 2 * self.n_pairs:
+            raise ValueError(f"interpolation needs {2 * self.n_pairs} test sentences, {data.dataset} has {len(test)}")
+        prior = np.random.default_rng([seed, _PRIOR_STREAM]).standard_normal(
+            (2 * self.n_pairs, decoder.latent_dim), dtype=np.float32)
+        chosen = np.random.default_rng([seed, _PAIR_STREAM]).choice(len(test), size=2 * self.n_pairs, replace=False)
+        ends = [test[i] for i in chosen]
+        posterior = decoder.sample_posterior(ends, np.random.default_rng([seed, _POSTERIOR_STREAM]))
+        # Rows 2i and 2i+1 of each block are the two ends of path i.
+        paths = [("prior", None, None, prior[2 * i], prior[2 * i + 1]) for i in range(self.n_pairs)]
+        paths += [("posterior", ends[2 * i], ends[2 * i + 1], posterior[2 * i], posterior[2 * i + 1])
+                  for i in range(self.n_pairs)]
+        codes = np.concatenate([interpolation_path(z0, z1, self.n_points) for *_, z0, z1 in paths])
+        decoded = decoder.greedy_decode(codes, max_length=self.max_length)
+        interpolations = [
+            {"kind": kind, "source": source, "target": target,
+             "sentences": decoded[i * self.n_points : (i + 1) * self.n_points]}
+            for i, (kind, source, target, _, _) in enumerate(paths)
+        ]
+        distinct = np.array([len(set(path["sentences"])) for path in interpolations], dtype=np.float64)
+        scores = {
+            self.info.main_score: float(distinct.mean()),
+            "distinct_per_path_prior": float(distinct[: self.n_pairs].mean()),
+            "distinct_per_path_posterior": float(distinct[self.n_pairs :].mean()),
+        }
+        return TaskResult(
+            task=self.info.name, dataset=data.dataset, split=self.info.split,
+            main_score_name=self.info.main_score, main_score=scores[self.info.main_score], scores=scores,
+            ci95=bootstrap_ci(distinct, seed=seed), n_examples=len(paths),
+            seconds=time.perf_counter() - started, per_example=distinct.tolist(),
+            # Prior paths are fixed by the seed and latent size, posterior paths by their sentence pairs.
+            example_ids_hash=example_ids_hash(
+                [f"prior seed={seed} nz={decoder.latent_dim} pairs={self.n_pairs}"] + ends),
+            extra={"interpolations": interpolations, "t": np.linspace(0.0, 1.0, self.n_points).tolist()},
+        )

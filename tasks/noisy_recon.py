@@ -1,0 +1,77 @@
+"""Noisy reconstruction (Table 6, Section 3.2, after Zhao et al. 2018): swap words k times, encode the noisy
+sentence, and score the clean one: -log p(x | z) with z ~ q(z | noisy x)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from leaderboard.bootstrap import bootstrap_ci
+from leaderboard.schema import TaskResult
+from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+
+# Separate random streams per k, so the swaps are the same for every encoder evaluated with one seed.
+_SWAP_STREAM, _LATENT_STREAM = 0, 1
+
+
+def swap_words(sentence: str, k: int, rng: np.random.Generator) -> str:
+    """Swap the words at two distinct random positions, k times. A one-word sentence has nothing to swap
+    and is returned unchanged."""
+    words = sentence.split()
+    if len(words) < 2:
+        return sentence
+    for _ in range(k):
+        i = int(rng.integers(len(words)))
+        j = int(rng.integers(len(words) - 1))
+        if j >= i:  # uniform over the positions other than i
+            j += 1
+        words[i], words[j] = words[j], words[i]
+    return " ".join(words)
+
+
+@dataclass
+class NoisyReconstruction(Task):
+    """Per-sentence reconstruction loss -log p(x | z), z ~ q(z | x with k word swaps) (one sample), k = 1..4.
+
+    The main score is the mean over k of the k-wise averages (lower is better); per_example holds each
+    sentence's loss averaged over k, so its mean is the main score. One-word sentences have nothing to swap
+    and enter every k unchanged.
+    """
+
+    info: ClassVar[TaskInfo] = TaskInfo(
+        name="noisy-recon", paper_ref="Table 6, Section 3.2", default_dataset="snli", split="test",
+        main_score="mean_over_k", needs_decoder=True,
+    )
+    swap_counts: tuple[int, ...] = (1, 2, 3, 4)  # the columns of Table 6
+    max_sentences: int | None = None  # the paper uses the whole test set
+    n_kept_examples: int = 3  # noisy inputs shown in extra
+
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
+        started = time.perf_counter()
+        decoder = encoder.decoder
+        if decoder is None:
+            raise ValueError(self.not_applicable_reason(encoder, data))
+        sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
+        losses, noisy = {}, {}
+        for k in self.swap_counts:
+            swap_rng = np.random.default_rng([seed, k, _SWAP_STREAM])
+            noisy[k] = [swap_words(sentence, k, swap_rng) for sentence in sentences]
+            z = decoder.sample_posterior(noisy[k], np.random.default_rng([seed, k, _LATENT_STREAM]))
+            losses[k] = np.asarray(decoder.reconstruction_nll(sentences, z), dtype=np.float64)
+        per_sentence = np.mean([losses[k] for k in self.swap_counts], axis=0)
+        scores = {f"k{k}": float(losses[k].mean()) for k in self.swap_counts}
+        scores[self.info.main_score] = float(per_sentence.mean())
+        return TaskResult(
+            task=self.info.name, dataset=data.dataset, split=self.info.split,
+            main_score_name=self.info.main_score, main_score=scores[self.info.main_score], scores=scores,
+            ci95=bootstrap_ci(per_sentence, seed=seed), n_examples=len(sentences),
+            seconds=time.perf_counter() - started, per_example=per_sentence.tolist(),
+            # Clean and noisy inputs both: paired comparisons need the same swaps as well as the same sentences.
+            example_ids_hash=example_ids_hash(sentences + [x for k in self.swap_counts for x in noisy[k]]),
+            extra={"curve": {k: scores[f"k{k}"] for k in self.swap_counts},
+                   "examples": [{"clean": sentence, **{f"k{k}": noisy[k][i] for k in self.swap_counts}}
+                                for i, sentence in enumerate(sentences[: self.n_kept_examples])]},
+        )

@@ -1,0 +1,83 @@
+"""Text reconstruction (Table 4, Section 3.2): greedy decoding from z ~ q(z|x), corpus BLEU against the input."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from sacrebleu.metrics import BLEU
+
+from leaderboard.schema import TaskResult
+from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+
+# The corpora are already tokenised: no retokenisation and no smoothing, as multi-bleu.perl. Only the n-gram
+# counts of this object are read; effective_order just silences sacrebleu's sentence-level warning.
+_SENTENCE_STATISTICS = BLEU(tokenize="none", smooth_method="none", effective_order=True, force=True)
+
+
+def bleu_statistics(hypotheses: list[str], references: list[str]) -> np.ndarray:
+    """BLEU's sufficient statistics per sentence: [N, 10] = 4 n-gram matches, 4 n-gram totals, hyp len, ref len.
+
+    Corpus BLEU is a function of their sums, so a bootstrap over sentences only re-sums rows.
+    """
+    rows = []
+    for hypothesis, reference in zip(hypotheses, references, strict=True):
+        score = _SENTENCE_STATISTICS.sentence_score(hypothesis, [reference])
+        rows.append([*score.counts, *score.totals, score.sys_len, score.ref_len])
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 10)
+
+
+def corpus_bleu_from_statistics(statistics: np.ndarray) -> float:
+    """Corpus BLEU (0-100) of the summed statistics: equals sacrebleu.corpus_bleu(tokenize="none", smooth_method="none")."""
+    total = statistics.sum(axis=0).tolist()
+    return float(BLEU.compute_bleu(total[0:4], total[4:8], total[8], total[9], smooth_method="none").score)
+
+
+def bootstrap_bleu_ci(statistics: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
+    """Percentile 95% interval of corpus BLEU over sentences resampled with replacement (seeded)."""
+    rng = np.random.default_rng(seed)
+    n = len(statistics)
+    scores = [corpus_bleu_from_statistics(statistics[rng.integers(0, n, n)]) for _ in range(n_resamples)]
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(low), float(high)
+
+
+@dataclass
+class ReconstructionBLEU(Task):
+    """BLEU (0-100) of greedy reconstructions from one seeded z ~ q(z|x) per test sentence.
+
+    References are the corpus sentences as written, so words outside the run's vocabulary (decoded as <unk>)
+    count as misses. BLEU is not a mean over sentences, so there is no per_example list; ci95 comes from a
+    bootstrap over sentences.
+    """
+
+    info: ClassVar[TaskInfo] = TaskInfo(
+        name="recon-bleu", paper_ref="Table 4, Section 3.2", default_dataset="snli", split="test",
+        main_score="bleu", needs_decoder=True,
+    )
+    max_sentences: int | None = None  # the paper uses the whole test set
+    max_length: int = 100  # decoding stops here when </s> never comes
+    n_bootstrap: int = 200
+    n_kept_examples: int = 10  # reconstructions shown in extra
+
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
+        started = time.perf_counter()
+        decoder = encoder.decoder
+        if decoder is None:
+            raise ValueError(self.not_applicable_reason(encoder, data))
+        sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
+        z = decoder.sample_posterior(sentences, np.random.default_rng(seed))
+        reconstructions = decoder.greedy_decode(z, max_length=self.max_length)
+        statistics = bleu_statistics(reconstructions, sentences)
+        bleu = corpus_bleu_from_statistics(statistics)
+        kept = [{"input": x, "reconstruction": y} for x, y in zip(sentences, reconstructions)][: self.n_kept_examples]
+        return TaskResult(
+            task=self.info.name, dataset=data.dataset, split=self.info.split,
+            main_score_name=self.info.main_score, main_score=bleu, scores={self.info.main_score: bleu},
+            ci95=bootstrap_bleu_ci(statistics, self.n_bootstrap, seed),
+            n_examples=len(sentences), seconds=time.perf_counter() - started,
+            example_ids_hash=example_ids_hash(sentences),
+            extra={"examples": kept, "n_bootstrap": self.n_bootstrap, "max_length": self.max_length},
+        )

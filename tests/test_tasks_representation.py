@@ -1,0 +1,156 @@
+"""The representation probes (gmm-cluster, few-label, smoothness) on codes whose answer is known."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tasks.base import TaskData
+from tasks.few_label import FewLabel
+from tasks.gmm_cluster import GMMCluster, most_probable_example_labels, one_to_one_labels
+from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
+from vae.data.corpus import Corpus
+
+
+@dataclass
+class CodesEncoder:
+    """An encoder stand-in: the tasks only read codes through TaskData.embed."""
+
+    encoder_id: str = "codes"
+    decoder: object = None
+    has_representation: bool = True
+    training_config: dict = field(default_factory=dict)
+
+
+def task_data(codes: dict[str, np.ndarray], labels: dict[str, np.ndarray] | None = None,
+              sentences: dict[str, list[str]] | None = None) -> TaskData:
+    splits = {}
+    for split, split_codes in codes.items():
+        words = sentences[split] if sentences else [f"sentence {split} {i}" for i in range(len(split_codes))]
+        split_labels = labels[split].tolist() if labels else None
+        splits[split] = Corpus("toy", split, Path(f"{split}.tsv"), words, split_labels)
+    return TaskData(dataset="toy", splits=splits, embed=lambda split: codes[split], files_hash="0" * 64)
+
+
+def labelled_codes(sizes: dict[str, int], separable: bool, seed: int = 0, dim: int = 8):
+    """Balanced binary labels; separable codes sit in two far-apart clouds, the others ignore the label."""
+    rng = np.random.default_rng(seed)
+    codes, labels = {}, {}
+    for split, n in sizes.items():
+        labels[split] = rng.permutation(np.arange(n) % 2)
+        codes[split] = rng.standard_normal((n, dim)).astype(np.float32)
+        if separable:
+            codes[split][:, 0] += 20.0 * labels[split]
+    return task_data(codes, labels)
+
+
+SIZES = {"train": 1000, "valid": 400, "test": 600}
+
+
+@pytest.mark.parametrize("task", [GMMCluster(), GMMCluster(one2one=True)], ids=["10-components", "one2one"])
+def test_gmm_cluster_separable_codes_give_perfect_accuracy(task):
+    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=True), seed=0)
+    assert result.main_score == 1.0
+    assert result.per_example == [1.0] * SIZES["test"] and result.n_examples == SIZES["test"]
+    assert result.ci95 == (1.0, 1.0)
+    assert result.task == task.info.name
+    assert len(result.extra["component_labels"]) == (2 if task.one2one else 10)
+
+
+@pytest.mark.parametrize("task", [GMMCluster(), GMMCluster(one2one=True)], ids=["10-components", "one2one"])
+def test_gmm_cluster_random_codes_are_near_chance(task):
+    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
+    assert 0.4 < result.main_score < 0.6
+    assert result.ci95[0] <= result.main_score <= result.ci95[1]
+
+
+def test_gmm_component_labels_follow_the_authors_rules():
+    # Component 0 is most probable for example 2 (label 7), component 1 for example 0 (label 5).
+    proba = np.array([[0.1, 0.9], [0.5, 0.5], [0.8, 0.2]])
+    assert most_probable_example_labels(proba, np.array([5, 6, 7])).tolist() == [7, 5]
+    # Components 0 and 1 mostly hold classes 1 and 0: the assignment crosses them.
+    components, labels = np.array([0, 0, 0, 1, 1]), np.array([1, 1, 0, 0, 0])
+    assert one_to_one_labels(components, labels, np.array([0, 1])).tolist() == [1, 0]
+
+
+def test_few_label_separable_codes_give_perfect_accuracy():
+    task = FewLabel(sizes=(100, 500))
+    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=True), seed=0)
+    assert result.main_score == 1.0
+    assert result.scores["100"] == result.scores["500"] == 1.0
+    assert result.per_seed["500"] == result.per_seed["accuracy"] == [1.0] * task.n_draws
+    assert result.extra["curve"] == {"100": 1.0, "500": 1.0} and result.extra["main_size"] == 500
+    assert result.per_example == [1.0] * SIZES["test"]
+
+
+def test_few_label_random_codes_are_near_chance_and_sizes_that_do_not_fit_are_dropped():
+    task = FewLabel(sizes=(100, 500, 10_000))  # 10k labels do not fit in 1000 train examples
+    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
+    assert 0.4 < result.main_score < 0.6
+    assert result.main_score == pytest.approx(np.mean(result.per_seed["500"]))
+    assert np.mean(result.per_example) == pytest.approx(result.main_score)
+    assert set(result.extra["curve"]) == {"100", "500"} and "10000" not in result.scores
+    assert len(result.per_seed["100"]) == task.n_draws and result.scores["std_100"] >= 0
+
+
+def test_few_label_draws_depend_on_the_seed_only():
+    data = labelled_codes(SIZES, separable=False)
+    task = FewLabel(sizes=(100,), n_draws=2)
+    first, again, other = (task.run(CodesEncoder(), data, seed=s) for s in (0, 0, 1))
+    assert first.per_seed == again.per_seed
+    assert first.per_seed != other.per_seed
+
+
+def test_labelled_tasks_are_not_applicable_without_labels_or_enough_examples():
+    unlabelled = task_data({s: np.zeros((n, 2), np.float32) for s, n in SIZES.items()})
+    assert "needs labels" in FewLabel().not_applicable_reason(CodesEncoder(), unlabelled)
+    small = labelled_codes({"train": 50, "valid": 20, "test": 20}, separable=True)
+    assert "at least 100 train examples" in FewLabel().not_applicable_reason(CodesEncoder(), small)
+    no_valid = labelled_codes({"train": 200, "test": 20}, separable=True)
+    assert "valid" in GMMCluster().not_applicable_reason(CodesEncoder(), no_valid)
+
+
+def test_word_edit_distance_counts_word_operations():
+    sentences = ["a b c", "a c d", "a b c", "x"]
+    first, second = np.array([0, 0, 2]), np.array([1, 2, 3])
+    assert word_edit_distances(sentences, first, second).tolist() == [2.0, 0.0, 3.0]
+
+
+def test_random_pairs_are_distinct_and_cover_every_sentence():
+    first, second = random_pairs(5, 10_000, np.random.default_rng(0))
+    assert (first != second).all()
+    assert set(first) == set(second) == set(range(5))
+
+
+def test_smoothness_is_one_when_code_distance_equals_edit_distance():
+    # Sentence i repeats one word i times: the word edit distance of i and j is |i - j|, as is |code_i - code_j|.
+    sentences = [" ".join(["w"] * i) for i in range(1, 61)]
+    codes = np.arange(1, 61, dtype=np.float32)[:, None]
+    data = task_data({"test": codes}, sentences={"test": sentences})
+    result = Smoothness(n_pairs=5000, n_resamples=200).run(CodesEncoder(), data, seed=0)
+    assert result.main_score == pytest.approx(1.0, abs=1e-9)
+    assert result.ci95[0] > 0.999
+    scatter = np.array(result.extra["scatter"])
+    assert scatter.shape == (500, 2) and np.allclose(scatter[:, 0], scatter[:, 1])
+
+
+def test_smoothness_is_high_for_a_monotone_function_of_edit_distance():
+    # Position-specific words: edit distance = Hamming distance of the bit vectors; L2 = its square root.
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2, size=(300, 12))
+    sentences = [" ".join(f"p{p}v{b}" for p, b in enumerate(row)) for row in bits]
+    data = task_data({"test": bits.astype(np.float32)}, sentences={"test": sentences})
+    result = Smoothness(n_pairs=20_000, n_resamples=100).run(CodesEncoder(), data, seed=0)
+    assert result.main_score > 0.95
+
+
+def test_smoothness_of_random_codes_is_near_zero():
+    rng = np.random.default_rng(0)
+    sentences = [" ".join(rng.choice(list("abcdefgh"), size=rng.integers(3, 12))) for _ in range(400)]
+    data = task_data({"test": rng.standard_normal((400, 32)).astype(np.float32)}, sentences={"test": sentences})
+    result = Smoothness(n_pairs=20_000, n_resamples=100).run(CodesEncoder(), data, seed=0)
+    assert abs(result.main_score) < 0.05
+    assert result.n_examples == 20_000 and result.per_example is None
