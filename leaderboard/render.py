@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leaderboard.atomic import write_text_atomic
+from vae.atomic import write_text
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import Leaderboard, TaskResult, utc_now
 from leaderboard.table import format_cell, show_table
@@ -76,7 +76,7 @@ def render_html(board: Leaderboard, out_path: str | os.PathLike) -> Path:
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out_path, page)
+    write_text(out_path, page)
     return out_path
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from leaderboard.atomic import write_text_atomic
+from vae.atomic import write_text
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import Entry, Leaderboard, TaskResult
 
@@ -59,5 +59,5 @@ def add_result(path: str | os.PathLike, entry_meta: Entry, task_result: TaskResu
         board = load(path)
         entry = board.add_result(entry_meta, task_result)
         text = json.dumps(board.to_dict(), indent=1, allow_nan=False)
-        write_text_atomic(path, text + "\n")
+        write_text(path, text + "\n")
     return entry

@@ -120,11 +120,17 @@ def run_tasks_command(
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Keep the first N sentences of "
                                                 "each split (quick runs; recorded with each result)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
+    one2one: bool = typer.Option(False, "--one2one", help="gmm-cluster with as many components as classes and an "
+                                 "optimal one-to-one assignment (Hungarian) instead of 10 components."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ):
     """Evaluate one encoder on the tasks and add every result (or why it is not applicable) to the leaderboard."""
     from probe.runner import run_tasks
+    from tasks.registry import DEFAULT_TASKS
 
+    if one2one:
+        names = [name.strip() for name in (tasks.split(",") if tasks else DEFAULT_TASKS)]
+        tasks = ",".join("gmm-cluster-one2one" if name == "gmm-cluster" else name for name in names)
     run_tasks(encoder, tasks=tasks, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
               cache_dir=cache_dir, seed=seed, max_sentences=max_sentences, device=device, progress=progress,
               log=typer.echo)

@@ -107,6 +107,12 @@ class Task(ABC):
             return f"{self.info.name} needs labels: dataset {data.dataset} is unlabelled"
         return None
 
+    def decoder_of(self, encoder: Encoder, data: TaskData) -> TextDecoder:
+        """The encoder's decoder; a decoding task run on an encoder without one is a caller's error."""
+        if encoder.decoder is None:
+            raise ValueError(self.not_applicable_reason(encoder, data))
+        return encoder.decoder
+
     @abstractmethod
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0):
         """Evaluate and return a leaderboard.schema.TaskResult."""

@@ -42,9 +42,7 @@ class Interpolation(Task):
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
         started = time.perf_counter()
-        decoder = encoder.decoder
-        if decoder is None:
-            raise ValueError(self.not_applicable_reason(encoder, data))
+        decoder = self.decoder_of(encoder, data)
         test = data.corpus(self.info.split).sentences
         if len(test) < 2 * self.n_pairs:
             raise ValueError(f"interpolation needs {2 * self.n_pairs} test sentences, {data.dataset} has {len(test)}")

@@ -39,9 +39,7 @@ class LanguageModelling(Task):
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
         started = time.perf_counter()
-        decoder = encoder.decoder
-        if decoder is None:
-            raise ValueError(self.not_applicable_reason(encoder, data))
+        decoder = self.decoder_of(encoder, data)
         sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
         metrics = decoder.lm_metrics(sentences, iw_samples=self.iw_samples, seed=seed).to_dict()
         scores = {name: float(metrics[name]) for name in _SCORES}

@@ -51,9 +51,7 @@ class NoisyReconstruction(Task):
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
         started = time.perf_counter()
-        decoder = encoder.decoder
-        if decoder is None:
-            raise ValueError(self.not_applicable_reason(encoder, data))
+        decoder = self.decoder_of(encoder, data)
         sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
         losses, noisy = {}, {}
         for k in self.swap_counts:

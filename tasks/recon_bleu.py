@@ -64,9 +64,7 @@ class ReconstructionBLEU(Task):
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
         started = time.perf_counter()
-        decoder = encoder.decoder
-        if decoder is None:
-            raise ValueError(self.not_applicable_reason(encoder, data))
+        decoder = self.decoder_of(encoder, data)
         sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
         z = decoder.sample_posterior(sentences, np.random.default_rng(seed))
         reconstructions = decoder.greedy_decode(z, max_length=self.max_length)

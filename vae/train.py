@@ -212,7 +212,7 @@ class Trainer:
 
     def _update(self, loss: torch.Tensor, optimizers, names, where: str) -> None:
         if not torch.isfinite(loss):
-            raise TrainingDiverged(f"loss became {float(loss)} at {where}; the last good checkpoint is kept in "
+            raise TrainingDiverged(f"loss became {float(loss.detach())} at {where}; the last good checkpoint is kept in "
                                    f"{self.run_dir / CHECKPOINT} (try a smaller learning rate or another seed)")
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
