@@ -160,8 +160,9 @@ def _interpolation_section(board: Leaderboard) -> str:
             continue
         parts.append(f"<h3>{_e(entry_id)} &middot; {_e(result.key)}</h3>")
         for path in _interpolations(entry_id, result):
-            items = "".join(f"<li>{_e(sentence)}</li>" for sentence in path)
-            parts.append(f"<ol>{items}</ol>")
+            ends = f": {_e(path.get('source') or '')} &rarr; {_e(path.get('target') or '')}" if path.get("source") else ""
+            items = "".join(f"<li>{_e(sentence)}</li>" for sentence in path["sentences"])
+            parts.append(f"<p>{_e(str(path.get('kind', '')))}{ends}</p><ol>{items}</ol>")
     if len(parts) == 1:
         parts.append(_note("No interpolations on this board."))
     return "\n".join(parts)
@@ -207,12 +208,17 @@ def _scatter(entry_id: str, result: TaskResult) -> np.ndarray:
     return points
 
 
-def _interpolations(entry_id: str, result: TaskResult) -> list[list[str]]:
+def _interpolations(entry_id: str, result: TaskResult) -> list[dict]:
+    """``extra["interpolations"]`` as the interpolation task writes it: a list of paths, each
+    ``{"kind": "prior" | "posterior", "source": str | None, "target": str | None, "sentences": [str, ...]}``."""
     paths = result.extra["interpolations"]
     if not isinstance(paths, list) or not all(
-        isinstance(path, list) and all(isinstance(text, str) for text in path) for path in paths
+        isinstance(path, dict) and isinstance(path.get("sentences"), list)
+        and all(isinstance(text, str) for text in path["sentences"])
+        for path in paths
     ):
-        raise _malformed(entry_id, result, "interpolations", "a list of lists of strings")
+        raise _malformed(entry_id, result, "interpolations",
+                         'a list of {"kind", "source", "target", "sentences": [str, ...]} paths')
     return paths
 
 

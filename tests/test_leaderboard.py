@@ -399,7 +399,9 @@ def test_render_html_embeds_plots_and_escapes_text(tmp_path):
     add_result(path, make_entry("enc-2", sha=SHA_B), make_result(
         task="smoothness", extra={
             "scatter": [[0.1, 1], [0.5, 3], [0.9, 6]],
-            "interpolations": [["the food was <b>great</b>", "the food was bad"]],
+            "interpolations": [{"kind": "posterior", "source": "the food was <b>great</b>",
+                                "target": "the food was bad",
+                                "sentences": ["the food was <b>great</b>", "the food was bad"]}],
         }))
     out = render_html(load(path), tmp_path / "site" / "board.html")
 

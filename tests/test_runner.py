@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from leaderboard.render import render_html
 from leaderboard.store import load
 from probe.builtin_encoders import TfidfSVDEncoder
 from probe.cli import app
@@ -80,6 +81,9 @@ def test_run_tasks_end_to_end_on_a_trained_vae(trained_run, data_dir, tmp_path):
     # One line per result and per encoded split: yelp train/valid/test, snli test (the decoders encode on their own).
     assert len(lines) == len(DEFAULT_TASKS) + 4 and sum(line.startswith("encoded ") for line in lines) == 4
     assert any(line.startswith("few-label/yelp: accuracy ") for line in lines)
+    # The report reads what every task wrote: curves, the smoothness scatter, the interpolation paths.
+    page = render_html(load(board_path), tmp_path / "report.html").read_text()
+    assert page.count("<img") == 3 and "posterior" in page
 
 
 def test_decoding_tasks_are_recorded_not_applicable_for_tfidf_svd(data_dir, tmp_path):
