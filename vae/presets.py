@@ -58,30 +58,27 @@ class Preset:
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+_CPU = Preset(
+    # Same architecture and method, sized so `probe train-vae yelp --preset cpu` ends in < 40 min on 2 cores.
+    name="cpu",
+    pretrain_optimizer="adam",
+    pretrain_lr=3e-3,
+    max_epochs=10,
+    anneal_epochs=5,
+    cycle_epochs=4,
+    cycle_rise_epochs=2,
+    max_train_sentences=16_000,
+    max_eval_sentences=1_000,
+    iw_samples=100,
+)
+
 PRESETS: dict[str, Preset] = {
     "paper": Preset(name="paper"),
-    # Same architecture and method, sized so `probe train-vae yelp --preset cpu` ends in < 40 min on 2 cores.
-    "cpu": Preset(
-        name="cpu",
-        pretrain_optimizer="adam",
-        pretrain_lr=3e-3,
-        max_epochs=10,
-        anneal_epochs=5,
-        cycle_epochs=4,
-        cycle_rise_epochs=2,
-        max_train_sentences=16_000,
-        max_eval_sentences=1_000,
-        iw_samples=100,
-    ),
-    # For tests: a small model on a few thousand sentences.
-    "tiny": Preset(
+    "cpu": _CPU,
+    # For tests: the cpu schedule on a small model and a few thousand sentences.
+    "tiny": dataclasses.replace(
+        _CPU,
         name="tiny",
-        pretrain_optimizer="adam",
-        pretrain_lr=3e-3,
-        max_epochs=10,
-        anneal_epochs=5,
-        cycle_epochs=4,
-        cycle_rise_epochs=2,
         aggressive_max_inner_steps=10,
         max_train_sentences=5_000,
         max_eval_sentences=300,
