@@ -122,16 +122,21 @@ def run_tasks_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
     one2one: bool = typer.Option(False, "--one2one", help="gmm-cluster with as many components as classes and an "
                                  "optimal one-to-one assignment (Hungarian) instead of 10 components."),
+    iw_samples: Optional[int] = typer.Option(None, "--iw-samples", help="Importance samples of the lm task "
+                                             "(default 1000, as the paper: hours on a CPU for a 10K test set)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ):
     """Evaluate one encoder on the tasks and add every result (or why it is not applicable) to the leaderboard."""
     from probe.runner import run_tasks
+    from tasks.lm import LanguageModelling
     from tasks.registry import DEFAULT_TASKS
 
+    selected: list = [name.strip() for name in (tasks.split(",") if tasks else DEFAULT_TASKS) if name.strip()]
     if one2one:
-        names = [name.strip() for name in (tasks.split(",") if tasks else DEFAULT_TASKS)]
-        tasks = ",".join("gmm-cluster-one2one" if name == "gmm-cluster" else name for name in names)
-    run_tasks(encoder, tasks=tasks, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
+        selected = ["gmm-cluster-one2one" if name == "gmm-cluster" else name for name in selected]
+    if iw_samples is not None:
+        selected = [LanguageModelling(iw_samples=iw_samples) if name == "lm" else name for name in selected]
+    run_tasks(encoder, tasks=selected, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
               cache_dir=cache_dir, seed=seed, max_sentences=max_sentences, device=device, progress=progress,
               log=typer.echo)
 

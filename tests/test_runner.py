@@ -158,3 +158,15 @@ def test_command_line_runs_tasks_and_shows_compares_and_renders_the_leaderboard(
                  ["leaderboard", "compare", "tfidf-svd-toy", "missing", "--leaderboard", board]):
         failed = runner.invoke(app, args)
         assert failed.exit_code == 2 and len(failed.output.strip().splitlines()) == 1, failed.output
+
+
+def test_command_line_one2one_and_lm_samples_reach_the_tasks(trained_run, data_dir, tmp_path):
+    board = tmp_path / "board.json"
+    result = CliRunner().invoke(app, [
+        "run-tasks", "--encoder", str(trained_run), "--tasks", "gmm-cluster,lm", "--one2one", "--iw-samples", "3",
+        "--max-sentences", "100", "--data-dir", str(data_dir), "--leaderboard", str(board),
+        "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    results = load(board).get_entry("yelp-tiny").results
+    assert set(results) == {"gmm-cluster-one2one/yelp", "lm/yelp"}
+    assert results["lm/yelp"].scores["iw_samples"] == 3
