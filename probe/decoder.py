@@ -13,8 +13,10 @@ from transformers import PreTrainedTokenizerFast
 from vae.data.batching import LengthBucketBatcher
 from vae.data.tokenizer import decode, encode
 from vae.device import decoder_token_budget
-from vae.metrics import LMMetrics, encode_posteriors, evaluate_lm
+from vae.metrics import LMMetrics, evaluate_lm
 from vae.modeling_textvae import TextVAEModel
+
+from .encoding import posteriors
 
 LM_BATCH_SIZE = 32  # as `probe eval-lm`, so the lm task reproduces its numbers for the same seed
 
@@ -35,11 +37,9 @@ class VAEDecoder:
     def _batcher(self, sentences: list[str], batch_size: int) -> LengthBucketBatcher:
         return LengthBucketBatcher(encode(self.tokenizer, sentences), batch_size, pad_id=self.model.config.pad_token_id)
 
-    @torch.no_grad()
     def posterior(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x): two float32 [N, nz] arrays in input order."""
-        means, logvars = encode_posteriors(self.model, self._batcher(sentences, self.batch_size), self.device)
-        return means.numpy(), logvars.numpy()
+        return posteriors(self.model, self.tokenizer, sentences, self.device, self.batch_size)
 
     def sample_posterior(self, sentences: list[str], rng: np.random.Generator) -> np.ndarray:
         """One z ~ q(z|x) per sentence, the noise drawn from `rng` so results follow its seed: [N, nz]."""

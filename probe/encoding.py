@@ -17,12 +17,18 @@ ENCODE_BATCH_SIZE = 256
 
 
 @torch.no_grad()
-def posterior_means(model: TextVAEModel, tokenizer, sentences: list[str], device) -> np.ndarray:
-    """mu of q(z|x) per sentence in input order, batched by length: float32 [N, nz]."""
+def posteriors(model: TextVAEModel, tokenizer, sentences: list[str], device,
+               batch_size: int = ENCODE_BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and log-variance of q(z|x) per sentence in input order, batched by length: two float32 [N, nz]."""
     token_ids = encode_words(tokenizer, sentences)
-    batcher = LengthBucketBatcher(token_ids, ENCODE_BATCH_SIZE, pad_id=model.config.pad_token_id)
-    means, _ = encode_posteriors(model, batcher, device)
-    return means.numpy().astype(np.float32, copy=False)
+    batcher = LengthBucketBatcher(token_ids, batch_size, pad_id=model.config.pad_token_id)
+    means, logvars = encode_posteriors(model, batcher, device)
+    return means.numpy(), logvars.numpy()
+
+
+def posterior_means(model: TextVAEModel, tokenizer, sentences: list[str], device) -> np.ndarray:
+    """mu of q(z|x), the representation of a VAE (Sections 3.2-3.3): float32 [N, nz]."""
+    return posteriors(model, tokenizer, sentences, device)[0]
 
 
 def encode_in_length_order(sentences: list[str], batch_size: int,
