@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -75,15 +76,100 @@ def test_importance_weighted_nll_is_exact_when_decoder_ignores_z_and_q_is_the_pr
     assert metrics.n_tokens == n_tokens and metrics.iw_samples == 7
 
 
-def test_importance_weighted_nll_is_between_elbo_and_consistent_across_chunking():
+def _model_that_uses_z(sigma=1.0) -> TextVAEModel:
+    """Weights far larger than the init range: posteriors away from the prior and a decoder that depends on z,
+    so the importance weights of one sentence differ by several nats."""
     model = _tiny_model()
+    generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        model.encoder.to_gaussian.weight.mul_(100)  # a posterior away from the prior
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * sigma)
+    return model
+
+
+def test_importance_weighted_nll_is_a_direct_logsumexp_of_unequal_weights(monkeypatch):
+    model = _model_that_uses_z()
+    rows = _sentences(n=12)
+    batcher = LengthBucketBatcher(rows, batch_size=4)
+    drawn = []  # (mean, logvar, z) of every sampling call, in the order evaluate_lm makes them
+    sample = model.sample_latent
+
+    def recording_sample(mean, logvar, n_samples):
+        z = sample(mean, logvar, n_samples)
+        drawn.append((mean, logvar, z))
+        return z
+
+    monkeypatch.setattr(model, "sample_latent", recording_sample)
+    k = 50
+    metrics = evaluate_lm(model, batcher, "cpu", iw_samples=k, seed=0, max_decoder_tokens=100)  # several chunks
+    assert len(drawn) > len(batcher)
+
+    log_px, recon, mean_log_weight = [], [], []
+    calls = iter(drawn)
+    with torch.no_grad():
+        for batch in batcher.epoch():  # the same order as evaluate_lm: the chunks of one batch share `mean`
+            mean, logvar, z = next(calls)
+            chunks = [z]
+            while sum(c.size(1) for c in chunks) < k:
+                chunks.append(next(calls)[2])
+            z = torch.cat(chunks, dim=1)
+            for row, position in enumerate(batch.index.tolist()):
+                ids = torch.tensor([rows[position]])  # the sentence alone: no padding
+                log_p_x_given_z = -model.reconstruction_nll(ids, torch.tensor([ids.size(1)]), z[row : row + 1])[0]
+                prior = torch.distributions.Normal(0.0, 1.0)
+                posterior = torch.distributions.Normal(mean[row], (0.5 * logvar[row]).exp())
+                weights = (log_p_x_given_z + prior.log_prob(z[row]).sum(-1) - posterior.log_prob(z[row]).sum(-1))
+                weights = weights.double().numpy()
+                assert len(torch.unique(z[row], dim=0)) == k  # no sample reused across chunks
+                assert weights.max() - weights.min() > 1.0  # unequal weights: the test means something
+                log_px.append(np.logaddexp.reduce(weights) - math.log(k))  # log (1/K sum_k exp w_k)
+                mean_log_weight.append(weights.mean())
+                recon.append(-float(log_p_x_given_z.mean()))
+    n_tokens = sum(len(r) - 1 for r in rows)
+    assert metrics.nll == pytest.approx(-np.mean(log_px), rel=1e-4)
+    assert metrics.ppl == pytest.approx(math.exp(-np.sum(log_px) / n_tokens), rel=1e-4)
+    assert metrics.recon == pytest.approx(np.mean(recon), rel=1e-4)
+    # an estimator that averaged the log-weights (an ELBO) would be far outside the tolerance above
+    assert -np.mean(mean_log_weight) - metrics.nll > 100 * 1e-4 * metrics.nll
+
+
+def _falls_with_k(values_by_k: dict[int, list[float]]) -> bool:
+    """Each mean over seeds is below the previous one by more than three standard errors of the difference."""
+    ks = sorted(values_by_k)
+    for small, large in zip(ks, ks[1:]):
+        a, b = np.array(values_by_k[small]), np.array(values_by_k[large])
+        standard_error = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        if not a.mean() - b.mean() > 3 * standard_error:
+            return False
+    return True
+
+
+def test_importance_weighted_nll_falls_as_the_number_of_samples_grows():
+    """Burda et al. 2016: E[log (1/k sum w)] rises with k, so the expected IW NLL falls (here over 8 seeds)."""
+    model = _model_that_uses_z()
     batcher = LengthBucketBatcher(_sentences(), batch_size=8)
-    big = evaluate_lm(model, batcher, "cpu", iw_samples=200, seed=3)
-    assert big.nll <= big.neg_elbo + 1e-6  # the IW bound is tighter than the ELBO
-    chunked = evaluate_lm(model, batcher, "cpu", iw_samples=200, seed=3, max_decoder_tokens=16)
-    assert chunked.nll == pytest.approx(big.nll, rel=0.02)
+    nll, neg_elbo = {}, {}
+    for k in (1, 4, 16, 64):
+        runs = [evaluate_lm(model, batcher, "cpu", iw_samples=k, seed=seed) for seed in range(8)]
+        nll[k] = [run.nll for run in runs]
+        neg_elbo[k] = [run.neg_elbo for run in runs]
+    assert _falls_with_k(nll)
+    assert not _falls_with_k(neg_elbo)  # the ELBO does not depend on k: the check above can fail
+    assert np.mean(nll[64]) < np.mean(neg_elbo[64]) - 1.0  # the IW bound is much tighter than the ELBO here
+
+
+def test_importance_weighted_nll_does_not_depend_on_chunking():
+    """One sample per decoder call or all at once is the same estimator: the same mean over seeds."""
+    model = _model_that_uses_z()
+    batcher = LengthBucketBatcher(_sentences(), batch_size=8)
+    seeds = range(6)
+    whole = np.array([evaluate_lm(model, batcher, "cpu", iw_samples=32, seed=s).nll for s in seeds])
+    chunked = np.array([evaluate_lm(model, batcher, "cpu", iw_samples=32, seed=s, max_decoder_tokens=16).nll
+                        for s in seeds])
+    single = np.array([evaluate_lm(model, batcher, "cpu", iw_samples=1, seed=s).nll for s in seeds])
+    standard_error = math.sqrt(whole.var(ddof=1) / len(whole) + chunked.var(ddof=1) / len(chunked))
+    assert abs(whole.mean() - chunked.mean()) < 3 * standard_error
+    assert single.mean() - chunked.mean() > 10 * standard_error  # chunks that reused one z would look like k=1
 
 
 def test_lstm_lm_metrics_are_exact():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +28,24 @@ def build_tokenizer(train_sentences: list[str]) -> PreTrainedTokenizerFast:
     )
 
 
+def _without_padding(backend: Tokenizer) -> Tokenizer:
+    """The backend with no padding or truncation. A call such as `tokenizer(..., padding=True)` leaves both
+    enabled on the shared backend; a copy drops them without changing the caller's tokenizer."""
+    if backend.padding is None and backend.truncation is None:
+        return backend
+    plain = Tokenizer.from_str(backend.to_str())
+    plain.no_padding()
+    plain.no_truncation()
+    return plain
+
+
 def save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: str | Path) -> None:
+    """Saved without padding or truncation: tokenizer.json keeps them, and a loaded tokenizer would apply them."""
+    backend = tokenizer.backend_tokenizer
+    if backend.padding is not None or backend.truncation is not None:
+        tokenizer = copy.deepcopy(tokenizer)
+        tokenizer.backend_tokenizer.no_padding()
+        tokenizer.backend_tokenizer.no_truncation()
     tokenizer.save_pretrained(str(folder))
 
 
@@ -36,8 +54,8 @@ def load_tokenizer(folder: str | Path) -> PreTrainedTokenizerFast:
 
 
 def encode(tokenizer: PreTrainedTokenizerFast, sentences: list[str]) -> list[list[int]]:
-    """Token ids with <s> and </s>, no padding."""
-    return [e.ids for e in tokenizer.backend_tokenizer.encode_batch(sentences)]
+    """Token ids with <s> and </s>, never padded or truncated (whatever an earlier call enabled)."""
+    return [e.ids for e in _without_padding(tokenizer.backend_tokenizer).encode_batch(sentences)]
 
 
 def decode(tokenizer: PreTrainedTokenizerFast, ids: list[int]) -> str:
