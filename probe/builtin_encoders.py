@@ -53,9 +53,17 @@ class BuiltinEncoder:
                           "sha256": text_sha256(train.sentences)}
         self.encoder_id = f"{self.name}-{train.name}"
 
+    def identity_for(self, train: Corpus) -> tuple[str, str]:
+        """The entry id and weights hash that fitting on `train` will give, without fitting (the runner checks
+        the leaderboard for clashes before any work)."""
+        return f"{self.name}-{train.name}", self._recipe_sha256(text_sha256(train.sentences))
+
     @property
     def weights_sha256(self) -> str:
-        recipe = {"name": self.name, "params": self.params(), "seed": self.seed, "train": self._fitted()["sha256"]}
+        return self._recipe_sha256(self._fitted()["sha256"])
+
+    def _recipe_sha256(self, train_sha256: str) -> str:
+        recipe = {"name": self.name, "params": self.params(), "seed": self.seed, "train": train_sha256}
         return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
     @property

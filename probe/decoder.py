@@ -59,6 +59,15 @@ class VAEDecoder:
             sentences.extend(decode(self.tokenizer, row) for row in ids)
         return sentences
 
+    def as_model_sees(self, sentences: list[str]) -> list[str]:
+        """Each sentence as the vocabulary reads it, unknown words as <unk>: the word of each input id, as the
+        authors build BLEU references (utils.py:28,35), without <s> and </s>."""
+        return [" ".join(self.tokenizer.convert_ids_to_tokens(ids[1:-1])) for ids in encode(self.tokenizer, sentences)]
+
+    def vocabulary(self) -> frozenset[str]:
+        """The words the model has ids for (special tokens included)."""
+        return frozenset(self.tokenizer.get_vocab())
+
     @torch.no_grad()
     def reconstruction_nll(self, sentences: list[str], z: np.ndarray) -> np.ndarray:
         """-log p(x_i | z_i) in nats for each sentence and its row of z: float64 [N]."""

@@ -1,8 +1,9 @@
 """`probe run-tasks`: evaluate one encoder on the chosen tasks and record every result on the leaderboard.
 
-Tasks are grouped by dataset; each dataset is loaded once, its codes are encoded once per split (and cached
-on disk), and every result - including "not applicable" ones, with their reason - goes to the leaderboard
-with the encoder's provenance.
+Tasks are grouped by dataset (the encoder's own training corpus, else the paper's, unless --dataset says);
+each dataset is loaded once, its codes are encoded once per split (and cached on disk), and every result -
+including "not applicable" ones, with their reason - goes to the leaderboard with the encoder's provenance.
+The leaderboard is read and the entry checked before any work.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import platform
 import time
 from collections.abc import Callable, Iterable
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
-from leaderboard.schema import Entry, TaskResult
-from leaderboard.store import add_result
+from leaderboard.errors import LeaderboardError
+from leaderboard.schema import Entry, Leaderboard, TaskResult
+from leaderboard.store import add_result, check_writable, load
 from tasks.base import Encoder, Task, TaskData
 from tasks.registry import DEFAULT_TASKS, get_task
 from vae.data.corpus import Corpus, file_sha256, load_corpus, locate
@@ -26,6 +29,7 @@ from vae.data.registry import SPLITS
 from vae.errors import DataError, ProbeError
 
 from .cache import CacheKey, EmbeddingCache
+from .cross_corpus import CorpusCheck
 from .encoders import load_encoder
 
 Log = Callable[[str], None]
@@ -44,29 +48,44 @@ def run_tasks(
     device: str = "cpu",
     progress: bool = True,
     log: Log | None = None,
+    entry_id: str | None = None,
 ) -> list[TaskResult]:
     """Run the tasks (names, "a,b", Task objects; default: the paper's seven) on one encoder.
 
-    `dataset` overrides every task's default dataset; `max_sentences` keeps the first N sentences of each
-    split for quick runs (built-in encoders are still fitted on the whole train split, so they stay the
-    same encoder). Returns the results in task order, each already added to the leaderboard file.
+    Each task runs on the encoder's own training corpus when it records one, else on the paper's dataset of
+    the task; `dataset` overrides both (a result on another corpus than the encoder's is marked cross-corpus).
+    `max_sentences` keeps the first N sentences of each split for quick runs (built-in encoders are still
+    fitted on the whole train split, so they stay the same encoder). `entry_id` names the leaderboard entry
+    (default: the encoder's id). The leaderboard is read and checked for an entry-id clash before any
+    encoding, so a broken file or a clash costs no work. Returns the results in task order, each already
+    added to the leaderboard file.
     """
     say = log or (lambda message: None)
     notice = say if progress else (lambda message: None)
     if max_sentences is not None and max_sentences < 1:
         raise ProbeError(f"--max-sentences must be positive, got {max_sentences}")
+    if entry_id is not None and not entry_id.strip():
+        raise ProbeError("--entry-id must not be empty")
     selected = resolve_tasks(tasks)
+    check_writable(leaderboard_path)  # a broken file, a folder or a read-only disk fails now, not after the work
+    board = load(leaderboard_path)
     encoder = load_encoder(encoder_spec, device) if isinstance(encoder_spec, (str, os.PathLike)) else encoder_spec
     cache = EmbeddingCache(cache_dir)
+    groups = plan(selected, encoder, dataset)
+    loaded_datasets = {name: load_dataset_splits(name, data_dir, max_sentences) for name in groups}
+    check_entry_clashes(board, leaderboard_path, encoder, loaded_datasets.values(), entry_id)
     results: list[TaskResult | None] = [None] * len(selected)
-    for dataset_name, positions in plan(selected, encoder, dataset).items():
-        loaded = load_dataset_splits(dataset_name, data_dir, max_sentences)
+    for dataset_name, positions in groups.items():
+        loaded = loaded_datasets[dataset_name]
         fit_encoder(encoder, loaded, notice)
         embedding = CachedEmbedding(encoder, loaded, cache, notice)
-        data = TaskData(dataset=loaded.name, splits=loaded.splits, files_hash=loaded.files_hash, embed=embedding)
-        entry = entry_metadata(encoder, data)
+        data = TaskData(dataset=loaded.name, splits=loaded.splits, files_hash=loaded.files_hash, embed=embedding,
+                        embed_file=embedding.embed_file)
+        entry = entry_metadata(encoder, data, entry_id)
+        corpus_check = CorpusCheck.of(encoder, loaded.name, loaded.splits)
         for position in positions:
             result = run_one(selected[position], encoder, data, embedding, seed, max_sentences)
+            result = corpus_check.mark(result, selected[position], data)
             add_result(leaderboard_path, entry, result)
             say(format_result(result))
             results[position] = result
@@ -88,6 +107,7 @@ class CachedEmbedding:
     def __init__(self, encoder: Encoder, dataset: LoadedDataset, cache: EmbeddingCache, notice: Log):
         self.encoder, self.dataset, self.cache, self.notice = encoder, dataset, cache, notice
         self.codes: dict[str, np.ndarray] = {}
+        self.file_codes: dict[Path, np.ndarray] = {}
         self.encode_seconds = 0.0
 
     def __call__(self, split: str) -> np.ndarray:
@@ -96,6 +116,13 @@ class CachedEmbedding:
             key = CacheKey(self.encoder.weights_sha256, self.dataset.split_hashes[split], split, len(corpus))
             self.codes[split] = self.cache.get_or_compute(key, lambda: self._encode(corpus))
         return self.codes[split]
+
+    def embed_file(self, corpus: Corpus) -> np.ndarray:
+        """TaskData.embed_file: codes of a corpus read from another file (few-label's released subsets)."""
+        if corpus.path not in self.file_codes:
+            key = CacheKey(self.encoder.weights_sha256, file_sha256(corpus.path), corpus.path.name, len(corpus))
+            self.file_codes[corpus.path] = self.cache.get_or_compute(key, lambda: self._encode(corpus))
+        return self.file_codes[corpus.path]
 
     def _encode(self, corpus: Corpus) -> np.ndarray:
         started = time.perf_counter()
@@ -148,8 +175,7 @@ def fit_encoder(encoder: Encoder, dataset: LoadedDataset, notice: Log) -> None:
     """Fit a built-in encoder on the whole train split of the dataset its tasks run on."""
     if not encoder.fits_on_train_split:
         return
-    if dataset.full_train is None:
-        raise ProbeError(f"{encoder.encoder_id} is fitted on a train split: dataset {dataset.name} has none")
+    full_train(encoder, dataset)
     started = time.perf_counter()
     encoder.fit(dataset.full_train)
     notice(f"fitted {encoder.encoder_id} on {len(dataset.full_train)} train sentences in "
@@ -172,12 +198,37 @@ def run_one(task: Task, encoder: Encoder, data: TaskData, embedding: CachedEmbed
     return dataclasses.replace(result, seconds=seconds, extra=extra)
 
 
-def entry_metadata(encoder: Encoder, data: TaskData) -> Entry:
+def full_train(encoder: Encoder, dataset: LoadedDataset) -> Corpus:
+    if dataset.full_train is None:
+        raise ProbeError(f"{encoder.encoder_id} is fitted on a train split: dataset {dataset.name} has none")
+    return dataset.full_train
+
+
+def entry_metadata(encoder: Encoder, data: TaskData, entry_id: str | None = None) -> Entry:
     return Entry(
-        entry_id=encoder.encoder_id, encoder_source=str(encoder.source), weights_sha256=encoder.weights_sha256,
-        method=encoder.method, training_config=encoder.training_config,
+        entry_id=entry_id or encoder.encoder_id, encoder_source=str(encoder.source),
+        weights_sha256=encoder.weights_sha256, method=encoder.method, training_config=encoder.training_config,
         dataset_hashes={data.dataset: data.files_hash}, versions=library_versions(),
     )
+
+
+def check_entry_clashes(board: Leaderboard, path, encoder: Encoder, datasets: Iterable[LoadedDataset],
+                        entry_id: str | None) -> None:
+    """Raise now the clash that recording the results would raise after the work: an entry id already holding
+    other weights, or results on another version of a dataset. Replays the recording on the in-memory board."""
+    for dataset in datasets:
+        planned_id, weights = (encoder.identity_for(full_train(encoder, dataset)) if encoder.fits_on_train_split
+                               else (encoder.encoder_id, encoder.weights_sha256))
+        meta = Entry(entry_id=entry_id or planned_id, encoder_source=str(encoder.source), weights_sha256=weights,
+                     method=encoder.method, training_config=encoder.training_config,
+                     dataset_hashes={dataset.name: dataset.files_hash})
+        placeholder = TaskResult.not_applicable(task="run-tasks", dataset=dataset.name, split="test",
+                                                main_score_name="none", reason="checking the entry before any task")
+        try:
+            board.add_result(meta, placeholder)
+        except LeaderboardError as error:
+            raise LeaderboardError(f"{path}: {error} (run-tasks --entry-id NAME records under another id); "
+                                   f"no task was run") from None
 
 
 def library_versions() -> dict[str, str]:
@@ -196,5 +247,10 @@ def format_result(result: TaskResult) -> str:
     if result.status != "ok":
         return f"{where}: not applicable: {result.reason}"
     interval = f" [{result.ci95[0]:.4f}, {result.ci95[1]:.4f}]" if result.ci95 else ""
-    return (f"{where}: {result.main_score_name} {result.main_score:.4f}{interval} "
+    line = (f"{where}: {result.main_score_name} {result.main_score:.4f}{interval} "
             f"({result.n_examples} examples, {result.seconds:.1f}s)")
+    if result.extra.get("cross_corpus"):
+        oov = result.extra.get("oov_rate")
+        line += (f" [cross-corpus: encoder trained on {result.extra['trained_on']}"
+                 f"{f', {oov:.1%} of words out of its vocabulary' if oov is not None else ''}]")
+    return line

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
+from tasks.dataset_choice import training_corpus
 from vae.data.corpus import Corpus
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class TextDecoder(Protocol):
     def greedy_decode(self, z: np.ndarray, max_length: int = 100) -> list[str]:
         """Greedy decoding from each row of z: whitespace-joined words, no special tokens."""
 
+    def as_model_sees(self, sentences: list[str]) -> list[str]:
+        """The sentences as the model's vocabulary reads them: words outside it become <unk>."""
+
     def reconstruction_nll(self, sentences: list[str], z: np.ndarray) -> np.ndarray:
         """-log p(x | z) per sentence in nats, for the given z rows: [N]."""
 
@@ -55,7 +59,7 @@ class Encoder(Protocol):
     source: str  # path or built-in name
     weights_sha256: str
     method: str | None  # training method, for VAE runs
-    training_config: dict
+    training_config: dict  # a VAE run's records its corpus: "dataset" (a name) and "data_files" (split -> path)
     decoder: TextDecoder | None  # VAE runs only
     has_representation: bool  # False for a language model without a latent variable (decoder only)
     fits_on_train_split: bool  # built-in baselines are fitted on the task dataset's train split first
@@ -66,6 +70,9 @@ class Encoder(Protocol):
     def encode(self, sentences: list[str]) -> np.ndarray:
         """Sentence representations: [N, d] float32 (the posterior mean for a VAE)."""
 
+    def identity_for(self, train: Corpus) -> tuple[str, str]:
+        """Encoders that fit on a train split only: the encoder_id and weights_sha256 fitting on `train` gives."""
+
 
 @dataclass
 class TaskData:
@@ -75,6 +82,9 @@ class TaskData:
     splits: dict[str, Corpus]  # "train" / "valid" / "test"; a split may be missing
     embed: Callable[[str], np.ndarray]  # split name -> [N, d] codes of that split, cached by the runner
     files_hash: str  # hash of the dataset's files, recorded with every result
+    # Codes of a corpus read from another file of the dataset's folder (few-label's train.100.tsv ...), cached by
+    # the runner; None: the task encodes it itself.
+    embed_file: Callable[[Corpus], np.ndarray] | None = None
 
     def corpus(self, split: str) -> Corpus:
         if split not in self.splits:
@@ -91,8 +101,10 @@ class Task(ABC):
     info: TaskInfo
 
     def dataset_for(self, encoder: Encoder) -> str:
-        """The dataset to run on when none is asked for: the paper's (a task may depend on the encoder)."""
-        return self.info.default_dataset
+        """The dataset to run on when none is asked for: the encoder's own training corpus when it records one
+        (the paper probes each VAE on its corpus: Table 8 on Yelp, Tables 4-7 on SNLI), the paper's otherwise."""
+        corpus = training_corpus(encoder)
+        return corpus.dataset if corpus is not None else self.info.default_dataset
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
         """Why this task cannot run on this encoder and dataset, or None when it can."""
@@ -104,7 +116,8 @@ class Task(ABC):
         if missing:
             return f"{self.info.name} needs the {' and '.join(missing)} split(s): dataset {data.dataset} has none"
         if self.info.needs_labels and any(c.labels is None for c in data.splits.values()):
-            return f"{self.info.name} needs labels: dataset {data.dataset} is unlabelled"
+            return (f"{self.info.name} needs labels: dataset {data.dataset} is unlabelled (--dataset can name a "
+                    f"labelled corpus, e.g. {self.info.default_dataset})")
         return None
 
     def decoder_of(self, encoder: Encoder, data: TaskData) -> TextDecoder:

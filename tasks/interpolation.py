@@ -11,6 +11,7 @@ import numpy as np
 from leaderboard.bootstrap import bootstrap_ci
 from leaderboard.schema import TaskResult
 from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+from vae.errors import ProbeError
 
 # Independent random streams: prior draws do not shift when the test set or its sampling changes.
 _PRIOR_STREAM, _PAIR_STREAM, _POSTERIOR_STREAM = 0, 1, 2
@@ -25,7 +26,8 @@ def interpolation_path(z0: np.ndarray, z1: np.ndarray, n_points: int) -> np.ndar
 @dataclass
 class Interpolation(Task):
     """Decoded interpolations between 10 pairs of prior samples z ~ N(0, I) (Appendix D.1) and 10 pairs of
-    posterior samples z ~ q(z|x) of random test sentences (Appendix D.2), 10 points per path.
+    posterior samples z ~ q(z|x) of random test sentences (Appendix D.2), 11 points per path (t = 0, 0.1, ..., 1:
+    each example of Tables 7, 12 and 13 has 11 sentences; the authors' repository has no interpolation code).
 
     The output is mainly text for the report (extra["interpolations"]). The main score is only a descriptive
     statistic: the mean number of distinct sentences along a path (1 = the path never leaves one sentence,
@@ -37,7 +39,7 @@ class Interpolation(Task):
         split="test", main_score="distinct_per_path", needs_decoder=True,
     )
     n_pairs: int = 10  # per kind, as Appendix D
-    n_points: int = 10  # t = 0, 1/9, ..., 1
+    n_points: int = 11  # t = 0, 0.1, ..., 1, as the 11 rows per example of Tables 7, 12, 13
     max_length: int = 100
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
@@ -45,7 +47,7 @@ class Interpolation(Task):
         decoder = self.decoder_of(encoder, data)
         test = data.corpus(self.info.split).sentences
         if len(test) < 2 * self.n_pairs:
-            raise ValueError(f"interpolation needs {2 * self.n_pairs} test sentences, {data.dataset} has {len(test)}")
+            raise ProbeError(f"interpolation needs {2 * self.n_pairs} test sentences, {data.dataset} has {len(test)}")
         prior = np.random.default_rng([seed, _PRIOR_STREAM]).standard_normal(
             (2 * self.n_pairs, decoder.latent_dim), dtype=np.float32)
         chosen = np.random.default_rng([seed, _PAIR_STREAM]).choice(len(test), size=2 * self.n_pairs, replace=False)

@@ -8,6 +8,8 @@ from typing import ClassVar
 
 from leaderboard.schema import TaskResult
 from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+from tasks.dataset_choice import training_corpus
+from vae.errors import ProbeError
 
 _SCORES = ("nll", "ppl", "recon", "kl", "neg_elbo", "elbo_ppl", "mi", "au")
 
@@ -30,12 +32,12 @@ class LanguageModelling(Task):
 
     def dataset_for(self, encoder: Encoder) -> str:
         """The run's training dataset: a language model is measured on its own corpus."""
+        corpus = training_corpus(encoder)
+        if corpus is not None:
+            return corpus.dataset
         if encoder.decoder is None:  # not applicable anyway: the result is recorded under the default
             return self.info.default_dataset
-        dataset = encoder.training_config.get("dataset")
-        if not dataset:
-            raise ValueError(f"{encoder.encoder_id} does not record its training dataset; name a dataset for lm")
-        return dataset
+        raise ProbeError(f"{encoder.encoder_id} does not record its training dataset; name a dataset for lm")
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
         started = time.perf_counter()

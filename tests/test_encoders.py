@@ -82,10 +82,32 @@ def test_vae_export_encodes_with_the_posterior_mean(tmp_path):
     assert isinstance(encoder, TextVAEEncoder) and isinstance(encoder.decoder, VAEDecoder)
     assert (encoder.encoder_id, encoder.method, encoder.training_config["lam"]) == ("snli-vae", "pretrain-fb", 4.0)
     assert encoder.weights_sha256 == sha256_of(folder / "model.safetensors")
-    codes = encoder.encode(SENTENCES)
-    mean, _ = encoder.decoder.posterior(SENTENCES)
-    np.testing.assert_allclose(codes, mean, atol=1e-6)
-    np.testing.assert_allclose(encoder.encode([SENTENCES[1]])[0], codes[1], atol=1e-6)
+    sentences = [*SENTENCES, "the zebra runs ."]  # "zebra" is outside the vocabulary: read as <unk>
+    codes = encoder.encode(sentences)
+    assert codes.shape == (len(sentences), 4) and codes.dtype == np.float32
+    # Independently of the batching/packing helper that encode and the decoder share: each sentence through
+    # the raw weights of the embedding, the LSTM cell and the mean half of the Gaussian head, one word at a time.
+    np.testing.assert_allclose(codes, [posterior_mean_by_hand(encoder, s) for s in sentences], atol=1e-5)
+    np.testing.assert_allclose(encoder.encode([sentences[1]])[0], codes[1], atol=1e-6)
+
+
+def posterior_mean_by_hand(encoder: TextVAEEncoder, sentence: str) -> np.ndarray:
+    """mu of q(z|x) from the raw parameters: <s> words </s> (unknown words as <unk>) through nn.LSTM's equations
+    (gates i, f, g, o), the last hidden state through the bias-free linear head, whose first nz outputs are mu."""
+    vocab = encoder.tokenizer.get_vocab()
+    ids = [vocab["<s>"], *(vocab.get(word, vocab["<unk>"]) for word in sentence.split()), vocab["</s>"]]
+    module = encoder.model.encoder
+    weights = {name: value.detach().double().numpy() for name, value in module.state_dict().items()}
+    hidden = np.zeros(weights["lstm.weight_hh_l0"].shape[1])
+    cell = np.zeros_like(hidden)
+    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    for token in ids:
+        gates = (weights["lstm.weight_ih_l0"] @ weights["embed.weight"][token] + weights["lstm.bias_ih_l0"]
+                 + weights["lstm.weight_hh_l0"] @ hidden + weights["lstm.bias_hh_l0"])
+        i, f, g, o = np.split(gates, 4)
+        cell = sigmoid(f) * cell + sigmoid(i) * np.tanh(g)
+        hidden = sigmoid(o) * np.tanh(cell)
+    return (weights["to_gaussian.weight"] @ hidden)[: encoder.model.config.latent_dim]
 
 
 def test_language_model_run_has_no_representation(tmp_path):

@@ -8,15 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
+from leaderboard.errors import LeaderboardError
 from leaderboard.render import render_html
 from leaderboard.store import load
 from probe.builtin_encoders import TfidfSVDEncoder
 from probe.cli import app
 from probe.runner import run_tasks
+from tasks.few_label import FewLabel
 from tasks.lm import LanguageModelling
 from tasks.registry import DEFAULT_TASKS
+from tasks.smoothness import Smoothness
+from vae.data.corpus import load_corpus
 from vae.errors import ProbeError
 
 POSITIVE = ["good", "great", "tasty"]
@@ -66,20 +71,21 @@ def test_run_tasks_end_to_end_on_a_trained_vae(trained_run, data_dir, tmp_path):
                         cache_dir=tmp_path / "cache", max_sentences=150, log=lines.append)
     assert [r.task for r in results] == list(DEFAULT_TASKS)
     assert all(r.status == "ok" for r in results), [r.reason for r in results]
-    datasets = {r.task: r.dataset for r in results}
-    assert datasets["gmm-cluster"] == datasets["few-label"] == datasets["lm"] == "yelp"  # lm: the run's own corpus
-    assert datasets["smoothness"] == datasets["recon-bleu"] == "snli"
+    # Every task on the run's own corpus, as the paper probes its Yelp VAE on Yelp (Table 8): no Yelp model
+    # is scored on SNLI unless --dataset asks.
+    assert {r.task: r.dataset for r in results} == {task: "yelp" for task in DEFAULT_TASKS}
+    assert not any(r.extra.get("cross_corpus") for r in results)
     assert all(r.extra["max_sentences"] == 150 and r.seconds > 0 for r in results)
     assert all(r.n_examples == 150 for r in results if r.task in ("gmm-cluster", "few-label", "recon-bleu"))
 
     entry = load(board_path).get_entry("yelp-tiny")
     assert entry.weights_sha256 == hashlib.sha256((trained_run / "model.safetensors").read_bytes()).hexdigest()
     assert entry.method == "pretrain-fb" and entry.training_config["dataset"] == "yelp"
-    assert set(entry.dataset_hashes) == {"yelp", "snli"}
+    assert set(entry.dataset_hashes) == {"yelp"}
     assert {"probe", "torch", "transformers", "scikit-learn"} <= set(entry.versions)
     assert set(entry.results) == {f"{r.task}/{r.dataset}" for r in results}
-    # One line per result and per encoded split: yelp train/valid/test, snli test (the decoders encode on their own).
-    assert len(lines) == len(DEFAULT_TASKS) + 4 and sum(line.startswith("encoded ") for line in lines) == 4
+    # One line per result and per encoded split: yelp train/valid/test (the decoders encode on their own).
+    assert len(lines) == len(DEFAULT_TASKS) + 3 and sum(line.startswith("encoded ") for line in lines) == 3
     assert any(line.startswith("few-label/yelp: accuracy ") for line in lines)
     # The report reads what every task wrote: curves, the smoothness scatter, the interpolation paths.
     page = render_html(load(board_path), tmp_path / "report.html").read_text()
@@ -170,3 +176,145 @@ def test_command_line_one2one_and_lm_samples_reach_the_tasks(trained_run, data_d
     results = load(board).get_entry("yelp-tiny").results
     assert set(results) == {"gmm-cluster-one2one/yelp", "lm/yelp"}
     assert results["lm/yelp"].scores["iw_samples"] == 3
+
+
+# ---- which corpus: the encoder's own, the paper's, or --dataset (cross-corpus) ---------------------------
+
+TINY_VOCABULARY_SENTENCES = ["a man is walking .", "two dogs play in the park .", "a woman sings ."]
+
+
+def export_tiny_vae(folder: Path, dataset: str, data_files: dict | None = None) -> Path:
+    """An untrained VAE export whose training record names `dataset` (cheap: the tasks only need its codes)."""
+    from vae.configuration_textvae import TextVAEConfig
+    from vae.data.tokenizer import build_tokenizer
+    from vae.export import export_run
+    from vae.modeling_textvae import TextVAEModel
+
+    tokenizer = build_tokenizer(TINY_VOCABULARY_SENTENCES)
+    config = TextVAEConfig(vocab_size=len(tokenizer), embed_dim=8, encoder_hidden_size=16, decoder_hidden_size=16,
+                           latent_dim=4, method="pretrain-fb",
+                           training={"dataset": dataset, "data_files": data_files or {}, "lam": 4.0})
+    torch.manual_seed(0)
+    export_run(TextVAEModel(config), tokenizer, folder, metrics=None)
+    return folder
+
+
+def quick_tasks() -> list:
+    return [FewLabel(sizes=(100,), n_draws=2), Smoothness(n_pairs=2000, n_resamples=20)]
+
+
+def test_an_snli_vae_is_probed_on_snli_where_labelled_tasks_are_not_applicable(data_dir, tmp_path):
+    run = export_tiny_vae(tmp_path / "snli-vae", "snli")
+    lines = []
+    results = run_tasks(run, tasks=quick_tasks(), data_dir=data_dir, leaderboard_path=tmp_path / "board.json",
+                        cache_dir=tmp_path / "cache", max_sentences=200, log=lines.append)
+    assert [(r.task, r.dataset, r.status) for r in results] == [("few-label", "snli", "not_applicable"),
+                                                                ("smoothness", "snli", "ok")]
+    assert results[0].reason.startswith("few-label needs labels: dataset snli is unlabelled")
+    assert not any("cross-corpus" in line for line in lines)
+
+
+def test_a_dataset_other_than_the_training_corpus_is_marked_cross_corpus_with_its_oov_rate(data_dir, tmp_path):
+    run = export_tiny_vae(tmp_path / "snli-vae", "snli", {"train": str(data_dir / "snli" / "train.txt.gz")})
+    lines = []
+    common = dict(data_dir=data_dir, leaderboard_path=tmp_path / "board.json", cache_dir=tmp_path / "cache",
+                  max_sentences=200, log=lines.append)
+    few_label, smoothness = run_tasks(run, tasks=quick_tasks(), dataset="yelp", **common)
+    assert few_label.status == smoothness.status == "ok" and smoothness.dataset == "yelp"
+    # The share of evaluated words outside the run's vocabulary, counted here by hand: smoothness reads the test
+    # split, few-label the test and valid splits.
+    vocabulary = {w for s in TINY_VOCABULARY_SENTENCES for w in s.split()}
+
+    def oov(*splits):
+        words = [w for split in splits for s in load_corpus("yelp", split, data_dir).head(200).sentences
+                 for w in s.split()]
+        return sum(w not in vocabulary for w in words) / len(words)
+
+    assert smoothness.extra["cross_corpus"] is True and smoothness.extra["trained_on"] == "snli"
+    assert smoothness.extra["oov_rate"] == pytest.approx(oov("test"))
+    assert few_label.extra["oov_rate"] == pytest.approx(oov("test", "valid"))
+    assert 0.5 < smoothness.extra["oov_rate"] < 1
+    assert lines[-1].startswith("smoothness/yelp: pcc ")
+    assert lines[-1].endswith(f"[cross-corpus: encoder trained on snli, {oov('test'):.1%} of words out of its "
+                              f"vocabulary]")
+    # The training corpus given as a path (or by name) is the same corpus: not cross-corpus.
+    lines.clear()
+    for same in (str(data_dir / "snli"), "snli"):
+        (result,) = run_tasks(run, tasks=[Smoothness(n_pairs=2000, n_resamples=20)], dataset=same, **common)
+        assert result.dataset == "snli" and "cross_corpus" not in result.extra
+    assert not any("cross-corpus" in line for line in lines)
+
+
+def test_a_run_trained_on_a_folder_is_probed_on_that_folder(toy_corpus, tmp_path):
+    files = {split: str(toy_corpus / f"{split}.tsv.gz") for split in ("train", "valid", "test")}
+    run = export_tiny_vae(tmp_path / "toy-vae", "toy", files)
+    results = run_tasks(run, tasks=quick_tasks(), leaderboard_path=tmp_path / "board.json",
+                        cache_dir=tmp_path / "cache")
+    assert [(r.task, r.dataset, r.status) for r in results] == [("few-label", "toy", "ok"), ("smoothness", "toy", "ok")]
+    assert not any(r.extra.get("cross_corpus") for r in results)
+
+
+# ---- the leaderboard is checked before any work; --entry-id -------------------------------------------
+
+
+@pytest.fixture
+def encode_calls(monkeypatch) -> list[int]:
+    calls = []
+    original = TfidfSVDEncoder._encode
+    monkeypatch.setattr(TfidfSVDEncoder, "_encode", lambda self, sentences: calls.append(len(sentences))
+                        or original(self, sentences))
+    return calls
+
+
+def test_a_corrupted_leaderboard_fails_before_any_encoding(toy_corpus, tmp_path, encode_calls):
+    board = tmp_path / "board.json"
+    board.write_text('{"format": "probe-leaderboard", "entries": ')
+    with pytest.raises(LeaderboardError, match=r"board\.json: invalid JSON"):
+        run_tasks("tfidf-svd", tasks="gmm-cluster,smoothness", dataset=str(toy_corpus), leaderboard_path=board,
+                  cache_dir=tmp_path / "cache")
+    assert encode_calls == []
+    assert board.read_text() == '{"format": "probe-leaderboard", "entries": '
+
+
+def test_an_entry_id_clash_fails_before_any_encoding_and_entry_id_names_another_entry(toy_corpus, tmp_path,
+                                                                                       encode_calls):
+    board = tmp_path / "board.json"
+    other_toy = write_toy_corpus(tmp_path / "elsewhere" / "toy", sizes=(("train", 300), ("valid", 150),
+                                                                        ("test", 150)))
+    run_tasks("tfidf-svd", tasks="smoothness", dataset=str(other_toy), leaderboard_path=board,
+              cache_dir=tmp_path / "cache")
+    assert encode_calls == [150]
+    # Same entry id (tfidf-svd-toy), other train data: other weights and another dataset hash.
+    with pytest.raises(LeaderboardError, match=r"entry 'tfidf-svd-toy' has weights sha256") as clash:
+        run_tasks("tfidf-svd", tasks="gmm-cluster,smoothness", dataset=str(toy_corpus), leaderboard_path=board,
+                  cache_dir=tmp_path / "cache")
+    assert encode_calls == [150]  # nothing was encoded for the refused run
+    assert "--entry-id" in str(clash.value) and "no task was run" in str(clash.value)
+    run_tasks("tfidf-svd", tasks="smoothness", dataset=str(toy_corpus), leaderboard_path=board,
+              cache_dir=tmp_path / "cache", entry_id="tfidf-svd-toy-2")
+    entries = load(board).entries
+    assert set(entries) == {"tfidf-svd-toy", "tfidf-svd-toy-2"}
+    assert entries["tfidf-svd-toy-2"].training_config["fitted_on"]["sentences"] == 400
+
+
+def test_command_line_entry_id_names_the_entry(toy_corpus, tmp_path):
+    board = tmp_path / "board.json"
+    result = CliRunner().invoke(app, ["run-tasks", "--encoder", "tfidf-svd", "--tasks", "smoothness", "--dataset",
+                                      str(toy_corpus), "--leaderboard", str(board), "--cache-dir",
+                                      str(tmp_path / "cache"), "--entry-id", "my-baseline", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert set(load(board).entries) == {"my-baseline"}
+    assert set(load(board).get_entry("my-baseline").results) == {"smoothness/toy"}
+
+
+def test_released_label_subsets_in_the_dataset_folder_are_encoded_once_and_used(tmp_path, encode_calls):
+    folder = write_toy_corpus(tmp_path / "toy")
+    released = gzip.open(folder / "valid.tsv.gz", "rt").readlines()[:100]  # any 100 labelled sentences
+    (folder / "train.100.tsv").write_text("".join(released))
+    common = dict(dataset=str(folder), leaderboard_path=tmp_path / "board.json", cache_dir=tmp_path / "cache")
+    (result,) = run_tasks("tfidf-svd", tasks=[FewLabel(sizes=(100, 200), n_draws=2)], **common)
+    assert result.status == "ok", result.reason
+    assert result.extra["label_subsets"] == {"100": "train.100.tsv", "200": "drawn"}
+    assert sorted(encode_calls) == [100, 150, 150, 400]  # the subset file, valid, test, train (for 200)
+    run_tasks("tfidf-svd", tasks=[FewLabel(sizes=(100, 200), n_draws=2)], **common)
+    assert sorted(encode_calls) == [100, 150, 150, 400]  # the subset's codes come from the cache too

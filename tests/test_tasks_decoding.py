@@ -56,18 +56,25 @@ def task_data(sentences: list[str], dataset: str = "fake") -> TaskData:
 
 
 class EchoDecoder:
-    """z is the index of the sentence; decoding gives the sentence back (or garbage)."""
+    """z is the index of the sentence; decoding gives the sentence back as its vocabulary reads it (or garbage).
+
+    Without a vocabulary every word is known."""
 
     latent_dim = 1
 
-    def __init__(self, sentences: list[str], garbage: bool = False):
-        self.sentences, self.garbage = sentences, garbage
+    def __init__(self, sentences: list[str], garbage: bool = False, vocabulary: set[str] | None = None):
+        self.sentences, self.garbage, self.words = sentences, garbage, vocabulary
 
     def sample_posterior(self, sentences, rng):
         return np.array([[self.sentences.index(s)] for s in sentences], dtype=np.float32)
 
     def greedy_decode(self, z, max_length=100):
-        return ["xyzzy plugh" if self.garbage else self.sentences[int(round(row[0]))] for row in z]
+        if self.garbage:
+            return ["xyzzy plugh"] * len(z)
+        return self.as_model_sees([self.sentences[int(round(row[0]))] for row in z])
+
+    def as_model_sees(self, sentences):
+        return [" ".join(w if self.words is None or w in self.words else "<unk>" for w in s.split()) for s in sentences]
 
 
 # ---- recon-bleu -------------------------------------------------------------------------------------
@@ -78,7 +85,24 @@ def test_identical_reconstructions_score_bleu_100():
     assert result.main_score == pytest.approx(100.0)
     assert result.ci95 == pytest.approx((100.0, 100.0))
     assert result.n_examples == len(SENTENCES) and result.per_example is None
-    assert result.extra["examples"][0] == {"input": SENTENCES[0], "reconstruction": SENTENCES[0]}
+    assert result.extra["examples"][0] == {"input": SENTENCES[0], "reference": SENTENCES[0],
+                                           "reconstruction": SENTENCES[0]}
+
+
+def test_bleu_references_are_the_inputs_as_the_vocabulary_reads_them():
+    # "dog" is outside the vocabulary: a model that reconstructs its input perfectly says <unk> there, which the
+    # authors' reference (the input's ids mapped back to words, utils.py:28,35) also holds.
+    vocabulary = {w for s in SENTENCES for w in s.split()} - {"dog"}
+    decoder = EchoDecoder(SENTENCES, vocabulary=vocabulary)
+    result = ReconstructionBLEU(n_bootstrap=50).run(FakeEncoder(decoder), task_data(SENTENCES))
+    assert result.main_score == pytest.approx(100.0)
+    assert result.extra["examples"][0] == {"input": "a man is walking his dog .",
+                                           "reference": "a man is walking his <unk> .",
+                                           "reconstruction": "a man is walking his <unk> ."}
+    # The paper's wording ("the original one as the reference") is an option: every unknown word is then a miss.
+    as_written = ReconstructionBLEU(n_bootstrap=50, references="as-written").run(FakeEncoder(decoder),
+                                                                                 task_data(SENTENCES))
+    assert 0 < as_written.main_score < 100 and as_written.extra["references"] == "as-written"
 
 
 def test_garbage_reconstructions_score_bleu_0():
@@ -174,8 +198,10 @@ def test_interpolation_paths_run_exactly_from_z0_to_z1():
     result = Interpolation().run(FakeEncoder(decoder), task_data(SENTENCES * 3), seed=5)
     paths = result.extra["interpolations"]
     assert [p["kind"] for p in paths] == ["prior"] * 10 + ["posterior"] * 10
-    assert all(len(p["sentences"]) == 10 for p in paths)
-    t = np.linspace(0, 1, 10)[:, None]
+    # 11 points, t = 0, 0.1, ..., 1: the 11 sentences of each example in Tables 7, 12 and 13.
+    assert all(len(p["sentences"]) == 11 for p in paths)
+    assert result.extra["t"] == pytest.approx([i / 10 for i in range(11)])
+    t = np.linspace(0, 1, 11)[:, None]
     for path in paths:
         points = np.stack([parse_code(s) for s in path["sentences"]])
         np.testing.assert_allclose(points, (1 - t) * points[0] + t * points[-1], rtol=1e-5, atol=1e-5)
@@ -242,6 +268,12 @@ def test_vae_decoder_matches_the_model(tiny_run, vae_encoder, snli_test):
         assert decoder.greedy_decode(z, max_length=30) == decoded
 
 
+def test_vae_decoder_reads_unknown_words_as_unk(vae_encoder):
+    decoder = vae_encoder.decoder
+    assert "zyxwvut" not in decoder.vocabulary() and {"a", "man"} <= decoder.vocabulary()
+    assert decoder.as_model_sees(["a man zyxwvut .", "a man"]) == ["a man <unk> .", "a man"]
+
+
 def test_lm_task_reports_the_eval_lm_metrics(tiny_run, vae_encoder, snli_test, snli_dir):
     from vae.evaluate import evaluate_run
 
@@ -266,5 +298,5 @@ def test_decoding_tasks_run_on_a_trained_model_and_follow_the_seed(vae_encoder, 
     assert first.scores == again.scores and first.example_ids_hash == again.example_ids_hash
     assert noisy.run(vae_encoder, data, seed=1).scores != first.scores
     interpolation = Interpolation(max_length=30).run(vae_encoder, data, seed=0)
-    assert 1 <= interpolation.main_score <= 10
+    assert 1 <= interpolation.main_score <= 11
     assert all(isinstance(s, str) for p in interpolation.extra["interpolations"] for s in p["sentences"])

@@ -11,6 +11,7 @@ import pytest
 from tasks.base import TaskData
 from tasks.few_label import FewLabel
 from tasks.gmm_cluster import GMMCluster, most_probable_example_labels, one_to_one_labels
+from tasks.linear_probe import SGDSettings, train_linear_sgd
 from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
 from vae.data.corpus import Corpus
 
@@ -154,3 +155,101 @@ def test_smoothness_of_random_codes_is_near_zero():
     result = Smoothness(n_pairs=20_000, n_resamples=100).run(CodesEncoder(), data, seed=0)
     assert abs(result.main_score) < 0.05
     assert result.n_examples == 20_000 and result.per_example is None
+
+
+# ---- few-label: the authors' protocol ---------------------------------------------------------------
+
+
+class RecordingFewLabel(FewLabel):
+    """FewLabel that remembers the labelled subset of every classifier it trains, in order (seed, size)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.subsets = []
+
+    def fit(self, subset, valid, classes, rng):
+        self.subsets.append(subset)
+        return super().fit(subset, valid, classes, rng)
+
+
+def rows_of(codes: np.ndarray, subset_codes: np.ndarray) -> set[int]:
+    index = {row.tobytes(): i for i, row in enumerate(codes)}
+    return {index[row.tobytes()] for row in subset_codes}
+
+
+def test_few_label_subsets_are_nested_and_drawn_anew_per_seed():
+    sizes = (100, 500, 1000, 2000)
+    data = labelled_codes({"train": 3000, "valid": 200, "test": 200}, separable=True)
+    task = RecordingFewLabel(sizes=sizes, n_draws=3, sgd=SGDSettings(max_epochs=2))
+    task.run(CodesEncoder(), data, seed=0)
+    train = data.embed("train")
+    drawn = [[rows_of(train, task.subsets[draw * len(sizes) + i].codes) for i in range(len(sizes))]
+             for draw in range(3)]
+    for draw in drawn:
+        assert [len(rows) for rows in draw] == list(sizes)
+        assert all(small < large for small, large in zip(draw, draw[1:]))  # 100 in 500 in 1000 in 2000
+    assert drawn[0][0] != drawn[1][0] != drawn[2][0]  # each seed draws its own labels
+
+
+@pytest.mark.parametrize("classifier", ["linear-sgd", "logistic-regression"])
+def test_few_label_does_not_standardise_a_collapsed_code(classifier):
+    # A collapsed model: every dimension is nearly constant, and the label shows only in variations of 1e-6.
+    # Scaled to unit variance, that dimension separates the classes perfectly; as the raw codes a linear
+    # probe sees, it carries next to nothing, which is what Table 8 measures.
+    rng = np.random.default_rng(0)
+    codes, labels = {}, {}
+    for split, n in SIZES.items():
+        labels[split] = rng.permutation(np.arange(n) % 2)
+        codes[split] = (1.0 + 1e-7 * rng.standard_normal((n, 4))).astype(np.float64)
+        codes[split][:, 0] += 1e-6 * labels[split]
+    result = FewLabel(sizes=(500,), n_draws=2, classifier=classifier).run(CodesEncoder(), task_data(codes, labels))
+    assert result.main_score < 0.65
+    assert result.extra["features"] == "raw codes, not standardised"
+
+
+def test_few_label_validation_loss_stops_training_early():
+    # The validation labels are the train labels flipped: the validation loss only grows, so the SGD probe
+    # stops after its learning-rate decays (text_ss_ft.py) long before the 100 epochs.
+    rng = np.random.default_rng(0)
+    labels = rng.permutation(np.arange(400) % 2)
+    codes = rng.standard_normal((400, 8)) + 3.0 * labels[:, None]
+    fitted = train_linear_sgd(codes[:200], labels[:200], codes[200:], 1 - labels[200:], np.array([0, 1]),
+                              np.random.default_rng(0))
+    assert fitted.chosen < 30
+
+
+def write_tsv(path: Path, labels: np.ndarray, sentences: list[str]) -> None:
+    path.write_text("".join(f"{label}\t{sentence}\n" for label, sentence in zip(labels, sentences)))
+
+
+def test_few_label_uses_the_released_subset_files_when_the_folder_has_them(tmp_path):
+    # Valid/test and the released subsets are separable; the folder's train split is not (its labels are
+    # shuffled), so perfect accuracy at 100 and 500 labels shows the files were used.
+    rng = np.random.default_rng(0)
+    file_codes, splits, codes = {}, {}, {}
+    for name, n in (("train", 600), ("valid", 200), ("test", 200), ("train.100", 100), ("train.500", 500)):
+        labels = rng.permutation(np.arange(n) % 2)
+        sentences = [f"{name} sentence {i}" for i in range(n)]
+        split_codes = rng.standard_normal((n, 4)).astype(np.float32)
+        split_codes[:, 0] += 20.0 * (labels if name != "train" else rng.permutation(labels))
+        write_tsv(tmp_path / f"{name}.tsv", labels, sentences)
+        file_codes.update(zip(sentences, split_codes))
+        if name in ("train", "valid", "test"):
+            codes[name] = split_codes
+            splits[name] = Corpus("toy", name, tmp_path / f"{name}.tsv", sentences, labels.tolist())
+    read = []
+
+    def embed_file(corpus: Corpus) -> np.ndarray:
+        read.append(corpus.path.name)
+        return np.stack([file_codes[s] for s in corpus.sentences])
+
+    data = TaskData("toy", splits, embed=lambda split: codes[split], files_hash="0" * 64, embed_file=embed_file)
+    result = FewLabel(sizes=(100, 500, 1000)).run(CodesEncoder(), data, seed=0)
+    assert read == ["train.100.tsv", "train.500.tsv"]
+    assert result.extra["label_subsets"] == {"100": "train.100.tsv", "500": "train.500.tsv"}  # 1000: no file, no fit
+    assert result.scores["100"] == result.scores["500"] == 1.0
+    assert set(result.extra["label_subset_sha256"]) == {"100", "500"}
+    # Without a train split the released subsets are enough; sizes with neither are left out.
+    del splits["train"]
+    assert FewLabel().not_applicable_reason(CodesEncoder(), data) is None
+    assert FewLabel(use_subset_files=False).not_applicable_reason(CodesEncoder(), data) is not None
