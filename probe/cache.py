@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from vae.errors import ProbeError
+from vae.errors import ProbeError, WriteError
 
 CACHE_DIR_ENV = "PROBE_CACHE_DIR"
 
@@ -54,7 +54,10 @@ class EmbeddingCache:
         codes = np.ascontiguousarray(compute(), dtype=np.float32)
         if codes.ndim != 2 or codes.shape[0] != key.n_sentences:
             raise ProbeError(f"the encoder returned codes of shape {codes.shape} for {key.n_sentences} sentences")
-        save_atomic(path, codes)
+        try:
+            save_atomic(path, codes)
+        except OSError as error:  # a read-only or full disk: one line, and --cache-dir can point elsewhere
+            raise WriteError(path, error) from None
         return codes
 
 

@@ -1,4 +1,9 @@
-"""The `probe` command line: it parses arguments and calls the library; every error is one line."""
+"""The `probe` command line: it parses arguments and calls the library.
+
+A user error (vae.errors.ProbeError, which the leaderboard's errors subclass) and a usage error (a bad option
+value) print one line and exit with status 2; Ctrl-C exits with 130; any other exception is a bug and keeps
+its traceback.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +15,86 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import functools  # noqa: E402
 import sys
 from enum import Enum
+from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+from vae.errors import ProbeError  # a module without imports: `probe --help` stays fast
+
+try:  # recent typer carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import UsageError
+
+HELP = """Train LSTM text VAEs (Li et al. 2019), measure them as language models, probe any sentence encoder
+on the paper's tasks, and keep a leaderboard of the results.
+
+probe train-vae yelp --lam 6      train a VAE, evaluate it, export it
+probe eval-lm RUN                 NLL, PPL, KL, MI, AU of a trained run
+probe run-tasks --encoder PATH    probe an encoder, add results to leaderboard
+probe leaderboard show            the leaderboard (also: compare, render)
+
+Corpora are read from --data-dir or $PROBE_DATA_DIR. `probe COMMAND --help` lists a command's options."""
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, an unknown option) as one line on stderr, like the project's errors."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            status = super().main(*args, standalone_mode=False, **kwargs)  # an exit status, or None
+        except UsageError as error:
+            if type(error).__name__ != "NoArgsIsHelpError":  # that one is the help text, already shown
+                where = f" (see `{error.ctx.command_path} --help`)" if error.ctx is not None else ""
+                typer.echo(f"error: {error.format_message()}{where}", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True, help=HELP)
 
 DataDir = typer.Option(None, "--data-dir", envvar="PROBE_DATA_DIR", help="Folder of the corpora (yelp/, snli/, ...).")
 Seed = typer.Option(783435, "--seed", help="Fixes every random choice.")
+Progress = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr (in a log file: a line now "
+                        "and then). --no-progress also hides the loading bars of transformers.")
+Device = typer.Option("auto", "--device", help="auto (a GPU when there is one), cpu, cuda or cuda:N.")
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"probe {metadata.version('probe')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    pass
 
 
 def user_errors(command):
-    """Turn the project's errors into one line on stderr and exit status 2, never a traceback."""
+    """ProbeError -> one line on stderr and exit status 2; Ctrl-C -> exit status 130. Both without a traceback.
+
+    Only the project's own user-error type is caught: any other exception is a bug and keeps its traceback.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from leaderboard.errors import LeaderboardError
-        from vae.errors import ProbeError
-
         try:
             return command(*args, **kwargs)
-        except (ProbeError, LeaderboardError, KeyError, ValueError, FileNotFoundError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            typer.echo(f"error: {message}", err=True)
-            raise typer.Exit(2)
+        except ProbeError as error:
+            typer.echo(f"error: {' '.join(str(error).splitlines())}", err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
 
     return wrapper
 
@@ -48,30 +108,44 @@ class FreeBitsPer(str, Enum):
 @user_errors
 def train_vae_command(
     dataset: str = typer.Argument(..., help="yelp, snli, ptb, yahoo, or a folder/file of the same format."),
-    method: str = typer.Option("pretrain-fb", "--method", help="pretrain-fb (Li et al.), vae, anneal, cyclic, "
-                               "aggressive, fb, fbp, ae, lm, iwae, pretrain, pretrain-anneal."),
+    method: Optional[str] = typer.Option(None, "--method", help="pretrain-fb (Li et al., the default), vae, anneal, "
+                                         "cyclic, cyclic-sgd, aggressive, fb, fbp, ae, lm, iwae, pretrain, "
+                                         "pretrain-anneal. With --resume: the run's."),
     lam: Optional[float] = typer.Option(None, "--lam", help="Total target rate lambda in nats (free-bits methods); "
-                                        "per dimension lam/nz. Default: the paper's value for the dataset."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="paper, cpu or tiny. Default: paper on a GPU, cpu otherwise."),
+                                        "per dimension lam/nz. Default: the paper's value for the method and dataset (fb needs it except on ptb)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="paper, paper-text, cpu or tiny. Default: paper on a "
+                                         "GPU, cpu otherwise."),
     data_dir: Optional[Path] = DataDir,
+    valid: Optional[Path] = typer.Option(None, "--valid", help="Validation file (needed when DATASET is one file)."),
+    test: Optional[Path] = typer.Option(None, "--test", help="Test file (needed when DATASET is one file)."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Default: runs/DATASET-METHOD[-lamLAM]."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
-    seed: int = Seed,
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs per stage (overrides the preset)."),
-    max_train_sentences: Optional[int] = typer.Option(None, "--max-train-sentences"),
-    iw_samples: Optional[int] = typer.Option(None, "--iw-samples", help="Importance samples for the test NLL."),
-    free_bits_per: FreeBitsPer = typer.Option(FreeBitsPer.example, "--free-bits-per",
-                                              help="Threshold each example's KL_i (paper) or the batch mean of KL_i."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    device: str = Device,
+    seed: Optional[int] = typer.Option(None, "--seed", help="Fixes every random choice. Default: 783435 (the "
+                                       "authors'); with --resume: the run's."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Maximum epochs per stage (overrides "
+                                         "the preset)."),
+    max_train_sentences: Optional[int] = typer.Option(None, "--max-train-sentences", min=1, help="Train on the "
+                                                      "first N sentences of the train split (overrides the preset)."),
+    iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples for the test "
+                                             "NLL (overrides the preset; the paper uses 1000)."),
+    free_bits_per: Optional[FreeBitsPer] = typer.Option(None, "--free-bits-per", help="Threshold each example's "
+                                                        "KL_i (default, as the paper) or the batch mean of KL_i."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --run-dir from its last checkpoint, "
+                                "with its stored options; an option that differs from the run's stops."),
+    progress: bool = Progress,
 ):
     """Train a text VAE (or a baseline) with the paper's settings, evaluate it on test, export it."""
+    from vae.progress import show_library_bars
     from vae.train import TrainConfig, train_vae
+
+    show_library_bars(progress)
 
     config = TrainConfig(
         dataset=dataset, method=method, lam=lam, preset=preset, data_dir=str(data_dir) if data_dir else None,
+        valid=str(valid) if valid else None, test=str(test) if test else None,
         run_dir=str(run_dir) if run_dir else None, device=device, seed=seed, epochs=epochs,
-        max_train_sentences=max_train_sentences, iw_samples=iw_samples, free_bits_per=free_bits_per.value,
+        max_train_sentences=max_train_sentences, iw_samples=iw_samples,
+        free_bits_per=free_bits_per.value if free_bits_per else None,
         resume=resume, progress=progress,
     )
     train_vae(config, log=lambda message: typer.echo(message))
@@ -82,19 +156,22 @@ def train_vae_command(
 def eval_lm_command(
     run: Path = typer.Argument(..., help="A run directory or export of this project."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Default: the dataset the run was trained on."),
-    split: str = typer.Option("test", "--split"),
+    split: str = typer.Option("test", "--split", help="train, valid or test."),
     data_dir: Optional[Path] = DataDir,
-    iw_samples: int = typer.Option(1000, "--iw-samples", help="Importance samples per sentence (paper: 1000)."),
-    max_sentences: Optional[int] = typer.Option(None, "--max-sentences"),
-    device: str = typer.Option("auto", "--device"),
+    iw_samples: int = typer.Option(1000, "--iw-samples", min=1, help="Importance samples per sentence (paper: "
+                                   "1000; on a CPU that is about 0.6 sentences/s at paper sizes)."),
+    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Score only the first N "
+                                                "sentences of the split (a quicker estimate)."),
+    device: str = Device,
     seed: int = Seed,
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the metrics to this JSON file."),
+    progress: bool = Progress,
 ):
     """The language-modelling metrics of a trained run: IW NLL and PPL, Recon, KL, -ELBO, ELBO PPL, MI, AU."""
     from vae.evaluate import evaluate_run
 
     metrics = evaluate_run(run, dataset=dataset, split=split, data_dir=data_dir, iw_samples=iw_samples,
-                           max_sentences=max_sentences, device=device, seed=seed, out=out)
+                           max_sentences=max_sentences, device=device, seed=seed, out=out, progress=progress)
     from vae.train import format_metrics
 
     typer.echo(format_metrics(metrics))
@@ -103,34 +180,55 @@ def eval_lm_command(
 LeaderboardFile = typer.Option(Path("leaderboard.json"), "--leaderboard", help="The leaderboard JSON file.")
 
 
-@app.command("run-tasks")
+class TaskNamesInHelp(TyperCommand):
+    """Fills the --tasks help with every registered task name when help is shown (the registry imports the
+    tasks, which takes seconds: too slow to do for every start of `probe`)."""
+
+    def format_help(self, ctx, formatter):
+        from tasks.registry import DEFAULT_TASKS, TASKS
+
+        for param in self.params:
+            if param.name == "tasks":
+                param.help = (f"Comma-separated task names: {', '.join(TASKS)}. "
+                              f"Default: {', '.join(DEFAULT_TASKS)}.")
+        return super().format_help(ctx, formatter)
+
+
+@app.command("run-tasks", cls=TaskNamesInHelp)
 @user_errors
 def run_tasks_command(
     encoder: str = typer.Option(..., "--encoder", help="A probe run dir or export, a Hugging Face model folder, "
                                 "or a built-in: tfidf-svd, random-lstm."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated task names. Default: gmm-cluster, "
-                                        "few-label, smoothness, recon-bleu, noisy-recon, interpolation, lm."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated task names (all are listed by "
+                                        "`probe run-tasks --help`)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Run every task on this dataset instead of "
-                                          "the paper's (yelp for labelled tasks, snli for the latent-space probes)."),
+                                          "the encoder's training corpus (a VAE run's) or the paper's (yelp for "
+                                          "labelled tasks, snli for the latent-space probes)."),
     data_dir: Optional[Path] = DataDir,
     leaderboard: Path = LeaderboardFile,
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="PROBE_CACHE_DIR",
                                              help="Where codes are cached. Default: ~/.cache/probe."),
     seed: int = Seed,
-    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Keep the first N sentences of "
-                                                "each split (quick runs; recorded with each result)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
+    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Keep the first N sentences "
+                                                "of each split (quick runs; recorded with each result)."),
+    device: str = Device,
     one2one: bool = typer.Option(False, "--one2one", help="gmm-cluster with as many components as classes and an "
                                  "optimal one-to-one assignment (Hungarian) instead of 10 components."),
-    iw_samples: Optional[int] = typer.Option(None, "--iw-samples", help="Importance samples of the lm task "
+    iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples of the lm task "
                                              "(default 1000, as the paper: hours on a CPU for a 10K test set)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    entry_id: Optional[str] = typer.Option(None, "--entry-id", help="The leaderboard entry to record under "
+                                           "(default: the encoder's id, e.g. its run folder's name)."),
+    progress: bool = Progress,
 ):
     """Evaluate one encoder on the tasks and add every result (or why it is not applicable) to the leaderboard."""
+    from leaderboard.store import check_writable
     from probe.runner import run_tasks
     from tasks.lm import LanguageModelling
     from tasks.registry import DEFAULT_TASKS
+    from vae.progress import show_library_bars
 
+    check_writable(leaderboard)  # now, not after hours of encoding
+    show_library_bars(progress)
     selected: list = [name.strip() for name in (tasks.split(",") if tasks else DEFAULT_TASKS) if name.strip()]
     if one2one:
         selected = ["gmm-cluster-one2one" if name == "gmm-cluster" else name for name in selected]
@@ -138,7 +236,7 @@ def run_tasks_command(
         selected = [LanguageModelling(iw_samples=iw_samples) if name == "lm" else name for name in selected]
     run_tasks(encoder, tasks=selected, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
               cache_dir=cache_dir, seed=seed, max_sentences=max_sentences, device=device, progress=progress,
-              log=typer.echo)
+              log=typer.echo, entry_id=entry_id)
 
 
 leaderboard_app = typer.Typer(no_args_is_help=True, help="Show, compare and render the leaderboard.")

@@ -4,7 +4,6 @@ folder, or a built-in baseline (tfidf-svd, random-lstm). Each one implements tas
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import torch
 from vae.data.corpus import Corpus, file_sha256
 from vae.device import resolve_device
 from vae.errors import ProbeError
+from vae.loading import claims_textvae, read_config
 
 from .builtin_encoders import BUILTIN_ENCODERS
 from .encoding import encode_in_length_order, posterior_means
@@ -39,10 +39,10 @@ class TextVAEEncoder(PretrainedEncoder):
     """A text VAE of this project: the representation is the posterior mean mu (as the paper, Section 3.2-3.3)."""
 
     def __init__(self, path: Path, device: torch.device):
-        from vae.export import load_run
+        from vae.loading import load_textvae
         from probe.decoder import VAEDecoder  # lazy: the decoding side is only needed for decoding tasks
 
-        self.model, self.tokenizer = load_run(path, device)
+        self.model, self.tokenizer = load_textvae(path, device)  # checked: a broken run is one line
         self.device = device
         self.encoder_id = path.resolve().name
         self.source = str(path)
@@ -64,12 +64,14 @@ class HuggingFaceEncoder(PretrainedEncoder):
     """Any Hugging Face encoder folder, offline: the mean of the last hidden states over real tokens."""
 
     def __init__(self, path: Path, device: torch.device):
+        from safetensors import SafetensorError
         from transformers import AutoModel, AutoTokenizer
 
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModel.from_pretrained(str(path), local_files_only=True)
-        except (OSError, ValueError) as error:
+            # trust_remote_code=False: a folder's own code never runs (and transformers does not stop to ask).
+            self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+            model = AutoModel.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+        except (OSError, ValueError, SafetensorError) as error:
             raise ProbeError(f"{path}: cannot load as a Hugging Face encoder: {one_line(error)}") from None
         # Encoder-decoder models (T5, BART): the encoder half gives the sentence states.
         self.model = (model.get_encoder() if model.config.is_encoder_decoder else model).to(device).eval()
@@ -102,7 +104,7 @@ def load_encoder(spec: str | os.PathLike, device: str = "cpu", seed: int = 0):
     path = Path(spec)
     config_file = path / "config.json"
     if path.is_dir() and config_file.is_file():
-        if read_model_type(config_file) == "textvae":
+        if claims_textvae(read_config(path)):  # a folder that says it is a text VAE loads as one, or fails
             return TextVAEEncoder(path, device)
         return HuggingFaceEncoder(path, device)
     if str(spec) in BUILTIN_ENCODERS:
@@ -117,13 +119,6 @@ def max_input_length(tokenizer, config) -> int:
     """The longest input the model takes: the tokenizer's limit, capped by the position embeddings."""
     limits = [tokenizer.model_max_length, getattr(config, "max_position_embeddings", None) or 512]
     return int(min(limit for limit in limits if limit))
-
-
-def read_model_type(config_file: Path) -> str | None:
-    try:
-        return json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as error:
-        raise ProbeError(f"{config_file}: not a readable model config: {one_line(error)}") from None
 
 
 def weights_sha256(folder: Path) -> str:

@@ -1,4 +1,9 @@
-"""Errors that the command line turns into one-line messages."""
+"""Errors that the command line turns into one-line messages.
+
+ProbeError is the one user-error type: the CLI prints its message as one line and exits with status 2.
+Any other exception is a bug and keeps its traceback. (leaderboard.errors.LeaderboardError subclasses it;
+this module imports nothing, so the leaderboard can use it without pulling in torch.)
+"""
 
 
 class ProbeError(Exception):
@@ -16,3 +21,15 @@ class DataError(ProbeError):
 
 class TrainingDiverged(ProbeError):
     """The training loss became NaN or infinite."""
+
+
+class ModelLoadError(ProbeError):
+    """A run dir or export cannot be loaded as a text VAE: wrong model type, bad config, bad weights."""
+
+
+class WriteError(ProbeError):
+    """A file could not be written: read-only or full disk, no permission, a folder in the way."""
+
+    def __init__(self, path, error: OSError):
+        super().__init__(f"{path}: cannot write: {error.strerror or error}")
+        self.path, self.errno = str(path), error.errno

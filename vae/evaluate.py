@@ -4,31 +4,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from . import atomic
 from .data import LengthBucketBatcher, load_corpus
+from .data.corpus import locate
+from .data.registry import SPLITS
 from .data.tokenizer import encode
 from .device import configure_backends, decoder_token_budget, resolve_device
 from .errors import ProbeError
-from .export import load_run
+from .loading import load_textvae
 from .metrics import evaluate_lm
+from .progress import progress_bar, show_library_bars
 
 
 def evaluate_run(run, dataset=None, split="test", data_dir=None, iw_samples=1000, max_sentences=None,
                  device="auto", seed=0, out=None, progress=True) -> dict:
+    check_evaluation_options(split, iw_samples, max_sentences)  # before the model and data are loaded
+    if dataset:
+        locate(dataset, split, data_dir)  # an unknown dataset or a missing split file: say so now
     device = resolve_device(device)
     configure_backends(device)
-    model, tokenizer = load_run(run, device)
+    show_library_bars(progress)
+    model, tokenizer = load_textvae(run, device)
     dataset = dataset or (model.config.training or {}).get("dataset")
     if not dataset:
         raise ProbeError(f"{run}: the run does not record its dataset; pass --dataset")
     corpus = load_corpus(dataset, split, data_dir).head(max_sentences)
     batcher = LengthBucketBatcher(encode(tokenizer, corpus.sentences), batch_size=32)
-    bar = (lambda it, total: tqdm(it, total=total, desc=f"{corpus.name} {split}", leave=False)) if progress else None
+    bar = lambda it, total: progress_bar(it, total=total, desc=f"{corpus.name} {split}", enabled=progress, leave=False)
     metrics = evaluate_lm(model, batcher, device, iw_samples, max_decoder_tokens=decoder_token_budget(device), seed=seed, progress=bar)
     result = {"split": split, "dataset": corpus.name, "method": model.config.method,
               "lam": (model.config.training or {}).get("lam"), **metrics.to_dict()}
     if out is not None:
         atomic.write_json(Path(out), result)
     return result
+
+
+def check_evaluation_options(split: str, iw_samples: int, max_sentences: int | None) -> None:
+    if split not in SPLITS:
+        raise ProbeError(f"--split {split}: choose one of {', '.join(SPLITS)}")
+    require_positive("--iw-samples", iw_samples)
+    if max_sentences is not None:
+        require_positive("--max-sentences", max_sentences)
+
+
+def require_positive(option: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProbeError(f"{option} must be a positive integer, got {value!r}")

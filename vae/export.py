@@ -13,8 +13,9 @@ from transformers import AutoConfig, AutoModel, PreTrainedTokenizerFast
 
 from . import atomic
 from .configuration_textvae import TextVAEConfig
-from .data.tokenizer import load_tokenizer
-from .errors import ProbeError
+from .data.tokenizer import save_tokenizer
+from .errors import WriteError
+from .loading import load_textvae
 from .modeling_textvae import TextVAEModel
 
 # The export carries its own code (auto_map); inside this project the classes are also registered locally,
@@ -28,26 +29,26 @@ AutoModel.register(TextVAEConfig, TextVAEModel, exist_ok=True)
 def export_run(model: TextVAEModel, tokenizer: PreTrainedTokenizerFast, run_dir: Path, metrics: dict | None) -> None:
     """Write the export into a temp folder first, then move each file into place (no half-written export)."""
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=run_dir, prefix=".export-"))
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=run_dir, prefix=".export-"))
+    except OSError as error:
+        raise WriteError(run_dir, error) from None
     try:
         model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
+        save_tokenizer(tokenizer, staging)  # without padding/truncation an earlier call left enabled
         for path in staging.iterdir():
             os.replace(path, run_dir / path.name)
+    except OSError as error:  # e.g. a full disk: files are moved into run_dir only once all of them are saved
+        raise WriteError(run_dir, error) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     atomic.write_text(run_dir / "README.md", model_card(model.config, metrics))
 
 
 def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[TextVAEModel, PreTrainedTokenizerFast]:
-    """The full VAE (decoder too) and its tokenizer from a run directory or an export folder."""
-    path = Path(path)
-    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
-        raise ProbeError(f"{path}: not a trained run or export (config.json and model.safetensors expected)")
-    model = TextVAEModel.from_pretrained(path).to(device)
-    model.eval()
-    return model, load_tokenizer(path)
+    """The full VAE (decoder too) and its tokenizer from a run directory or an export folder, checked."""
+    return load_textvae(path, device)
 
 
 def model_card(config: TextVAEConfig, metrics: dict | None) -> str:
