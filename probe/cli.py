@@ -63,6 +63,16 @@ Seed = typer.Option(783435, "--seed", help="Fixes every random choice.")
 Progress = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr (in a log file: a line now "
                         "and then). --no-progress also hides the loading bars of transformers.")
 Device = typer.Option("auto", "--device", help="auto (a GPU when there is one), cpu, cuda or cuda:N.")
+# eval-lm and run-tasks: files that replace a dataset's own valid/test split (a run's recorded ones by default).
+ValidFile = typer.Option(None, "--valid", help="Validation file, instead of the dataset's own (default: the one "
+                         "the run was trained with, when it was trained on a file).")
+TestFile = typer.Option(None, "--test", help="Test file, instead of the dataset's own (default: the one the run "
+                        "was trained with, when it was trained on a file).")
+
+
+def split_files(valid: Optional[Path], test: Optional[Path]) -> dict:
+    """--valid/--test as the data layer's split_files: only the options given."""
+    return {split: file for split, file in (("valid", valid), ("test", test)) if file is not None}
 
 
 def show_version(value: bool) -> None:
@@ -158,6 +168,8 @@ def eval_lm_command(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Default: the dataset the run was trained on."),
     split: str = typer.Option("test", "--split", help="train, valid or test."),
     data_dir: Optional[Path] = DataDir,
+    valid: Optional[Path] = ValidFile,
+    test: Optional[Path] = TestFile,
     iw_samples: int = typer.Option(1000, "--iw-samples", min=1, help="Importance samples per sentence (paper: "
                                    "1000; on a CPU that is about 0.6 sentences/s at paper sizes)."),
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Score only the first N "
@@ -171,7 +183,8 @@ def eval_lm_command(
     from vae.evaluate import evaluate_run
 
     metrics = evaluate_run(run, dataset=dataset, split=split, data_dir=data_dir, iw_samples=iw_samples,
-                           max_sentences=max_sentences, device=device, seed=seed, out=out, progress=progress)
+                           max_sentences=max_sentences, device=device, seed=seed, out=out, progress=progress,
+                           split_files=split_files(valid, test))
     from vae.train import format_metrics
 
     typer.echo(format_metrics(metrics))
@@ -205,6 +218,8 @@ def run_tasks_command(
                                           "the encoder's training corpus (a VAE run's) or the paper's (yelp for "
                                           "labelled tasks, snli for the latent-space probes)."),
     data_dir: Optional[Path] = DataDir,
+    valid: Optional[Path] = ValidFile,
+    test: Optional[Path] = TestFile,
     leaderboard: Path = LeaderboardFile,
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="PROBE_CACHE_DIR",
                                              help="Where codes are cached. Default: ~/.cache/probe."),
@@ -236,7 +251,7 @@ def run_tasks_command(
         selected = [LanguageModelling(iw_samples=iw_samples) if name == "lm" else name for name in selected]
     run_tasks(encoder, tasks=selected, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
               cache_dir=cache_dir, seed=seed, max_sentences=max_sentences, device=device, progress=progress,
-              log=typer.echo, entry_id=entry_id)
+              log=typer.echo, entry_id=entry_id, split_files=split_files(valid, test))
 
 
 leaderboard_app = typer.Typer(no_args_is_help=True, help="Show, compare and render the leaderboard.")

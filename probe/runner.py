@@ -23,8 +23,9 @@ from leaderboard.errors import LeaderboardError
 from leaderboard.schema import Entry, Leaderboard, TaskResult
 from leaderboard.store import add_result, check_writable, load
 from tasks.base import Encoder, Task, TaskData
+from tasks.dataset_choice import split_files_for
 from tasks.registry import DEFAULT_TASKS, get_task
-from vae.data.corpus import Corpus, file_sha256, load_corpus, locate
+from vae.data.corpus import Corpus, SplitFiles, file_sha256, load_corpus, locate
 from vae.data.registry import SPLITS
 from vae.errors import DataError, ProbeError
 
@@ -49,6 +50,7 @@ def run_tasks(
     progress: bool = True,
     log: Log | None = None,
     entry_id: str | None = None,
+    split_files: SplitFiles | None = None,
 ) -> list[TaskResult]:
     """Run the tasks (names, "a,b", Task objects; default: the paper's seven) on one encoder.
 
@@ -56,9 +58,10 @@ def run_tasks(
     the task; `dataset` overrides both (a result on another corpus than the encoder's is marked cross-corpus).
     `max_sentences` keeps the first N sentences of each split for quick runs (built-in encoders are still
     fitted on the whole train split, so they stay the same encoder). `entry_id` names the leaderboard entry
-    (default: the encoder's id). The leaderboard is read and checked for an entry-id clash before any
-    encoding, so a broken file or a clash costs no work. Returns the results in task order, each already
-    added to the leaderboard file.
+    (default: the encoder's id). `split_files` ({"valid": path, "test": path}, the --valid/--test options) replace
+    the dataset's own files of those splits; a run trained on a file is probed with the valid and test files it
+    recorded. The leaderboard is read and checked for an entry-id clash before any encoding, so a broken file or
+    a clash costs no work. Returns the results in task order, each already added to the leaderboard file.
     """
     say = log or (lambda message: None)
     notice = say if progress else (lambda message: None)
@@ -72,7 +75,12 @@ def run_tasks(
     encoder = load_encoder(encoder_spec, device) if isinstance(encoder_spec, (str, os.PathLike)) else encoder_spec
     cache = EmbeddingCache(cache_dir)
     groups = plan(selected, encoder, dataset)
-    loaded_datasets = {name: load_dataset_splits(name, data_dir, max_sentences) for name in groups}
+    split_files = {split: file for split, file in (split_files or {}).items() if file is not None}
+    if split_files and len(groups) > 1:
+        raise ProbeError(f"--valid/--test name files of one dataset, but the tasks run on {', '.join(groups)}: "
+                         f"pass --dataset too")
+    loaded_datasets = {name: load_dataset_splits(name, data_dir, max_sentences,
+                                                 split_files_for(encoder, name, split_files)) for name in groups}
     check_entry_clashes(board, leaderboard_path, encoder, loaded_datasets.values(), entry_id)
     results: list[TaskResult | None] = [None] * len(selected)
     for dataset_name, positions in groups.items():
@@ -152,17 +160,24 @@ def plan(tasks: list[Task], encoder: Encoder, dataset: str | None) -> dict[str, 
     return groups
 
 
-def load_dataset_splits(dataset: str, data_dir, max_sentences: int | None) -> LoadedDataset:
-    """Every split the dataset has (some corpora lack one: tasks needing it are then not applicable)."""
+def load_dataset_splits(dataset: str, data_dir, max_sentences: int | None,
+                        split_files: SplitFiles | None = None) -> LoadedDataset:
+    """Every split the dataset has (some corpora lack one: tasks needing it are then not applicable).
+
+    A split given in `split_files` must load: a bad file named on purpose is an error, not a missing split.
+    """
+    given = {split for split, file in (split_files or {}).items() if file is not None}
     located, errors = {}, []
     for split in SPLITS:
         try:
-            located[split] = locate(dataset, split, data_dir)[1]
+            located[split] = locate(dataset, split, data_dir, split_files)[1]
         except DataError as error:
+            if split in given:
+                raise
             errors.append(error)
     if not located:
         raise errors[0]
-    full = {split: load_corpus(dataset, split, data_dir) for split in located}
+    full = {split: load_corpus(dataset, split, data_dir, split_files) for split in located}
     split_hashes = {split: file_sha256(path) for split, path in located.items()}
     files_hash = hashlib.sha256("".join(f"{s}:{h}\n" for s, h in sorted(split_hashes.items())).encode()).hexdigest()
     return LoadedDataset(

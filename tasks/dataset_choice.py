@@ -3,52 +3,25 @@
 The paper probes each VAE on the corpus it was trained on (Yelp models on Yelp, Table 8; SNLI models on SNLI,
 Tables 4-7). Encoders without a training corpus of ours (Hugging Face folders, built-ins fitted on the task
 data) get the paper's dataset of each task. A run evaluated on another corpus because `--dataset` asked is
-"cross-corpus": its results say so and record how many evaluated words the encoder has never seen.
+"cross-corpus": its results say so and record how many evaluated words the encoder has never seen. A run trained
+on a file with --valid/--test files is probed with those files as its valid and test splits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-
-from vae.data.registry import DATASETS
-from vae.errors import ProbeError
-
-
-@dataclass(frozen=True)
-class TrainingCorpus:
-    """The corpus an encoder was trained on, as its training record gives it."""
-
-    name: str  # training_config["dataset"]: a registered name or the folder/file name of a path
-    files: tuple[Path, ...]  # training_config["data_files"], the split files it read
-
-    @property
-    def dataset(self) -> str:
-        """What to load to evaluate on it: the registered name, else the folder (or file) the run read."""
-        if self.name in DATASETS:
-            return self.name
-        train = next((f for f in self.files if f.name.startswith("train.")), self.files[0] if self.files else None)
-        if train is None or not train.exists():
-            raise ProbeError(f"the encoder was trained on {self.name!r}, which is neither a known dataset nor found "
-                             f"at its recorded files ({', '.join(map(str, self.files)) or 'none recorded'}); "
-                             f"pass --dataset")
-        # A folder of split files is loaded by its folder; a single-file corpus by the file itself.
-        return str(train.parent) if train.name.startswith("train.") else str(train)
-
-    def matches(self, name: str, files: Iterable[Path]) -> bool:
-        """Whether a loaded corpus (its name and split files) is this one: same name, or one same file."""
-        if name == self.name:
-            return True
-        recorded = {path.resolve() for path in self.files}
-        return any(Path(path).resolve() in recorded for path in files)
+from vae.data.corpus import SplitFiles
+from vae.data.recorded import TrainingCorpus
 
 
 def training_corpus(encoder) -> TrainingCorpus | None:
     """The encoder's training corpus from its training record; None for encoders without one (HF, built-ins)."""
-    config = encoder.training_config or {}
-    name = config.get("dataset")
-    if not name:
-        return None
-    files = tuple(Path(path) for path in (config.get("data_files") or {}).values())
-    return TrainingCorpus(name=str(name), files=files)
+    return TrainingCorpus.of(encoder.training_config)
+
+
+def split_files_for(encoder, dataset: str, given: SplitFiles | None = None) -> SplitFiles | None:
+    """The valid/test files to load `dataset` with: those given (--valid/--test), plus, when `dataset` is the
+    encoder's own corpus read from a path, the ones its run read (a run trained on one file has no others)."""
+    corpus = training_corpus(encoder)
+    if corpus is None or not corpus.loads_as(dataset):
+        return given
+    return corpus.split_files(given)

@@ -225,10 +225,10 @@ def test_a_bar_in_a_log_writes_a_few_whole_lines(monkeypatch):
     assert lines[0].startswith("work:   0%") and "1000/1000" in lines[-1]
 
 
-def export_tiny_vae(folder: Path) -> Path:
+def export_tiny_vae(folder: Path, training: dict | None = None) -> Path:
     tokenizer = build_tokenizer(["a man sleeps .", "the dog runs ."])
     config = TextVAEConfig(vocab_size=len(tokenizer), embed_dim=8, encoder_hidden_size=16, decoder_hidden_size=16,
-                           latent_dim=4, method="vae", training={"dataset": "snli"})
+                           latent_dim=4, method="vae", training=training or {"dataset": "snli"})
     export_run(TextVAEModel(config), tokenizer, folder, metrics=None)
     return folder
 
@@ -239,6 +239,33 @@ def test_eval_lm_progress_in_a_log_is_whole_lines(data_dir, tmp_path):
                                  "--iw-samples", "2", "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert "\r" not in result.stderr and 1 <= len(result.stderr.splitlines()) <= 3, result.stderr
+
+
+def test_eval_lm_reads_the_valid_and_test_files_of_a_run_trained_on_a_file(tmp_path):
+    sizes = {"mine.txt": 4, "mine-valid.txt": 2, "mine-test.txt": 3, "other-test.txt": 5}
+    for name, n in sizes.items():
+        (tmp_path / name).write_text("".join(f"a man sleeps {'.' * (i + 1)}\n" for i in range(n)))
+    recorded = {"train": "mine.txt", "valid": "mine-valid.txt", "test": "mine-test.txt"}
+    run = export_tiny_vae(tmp_path / "run", {"dataset": "mine", "data_files": {
+        split: str(tmp_path / name) for split, name in recorded.items()}})
+    quick = ["--iw-samples", "2", "--device", "cpu", "--no-progress"]
+
+    def sentences_read(*options) -> str:
+        result = runner.invoke(app, ["eval-lm", str(run), *quick, *options])
+        assert result.exit_code == 0, result.output
+        return result.output.split(" sentences")[0].removeprefix("test (")
+
+    # The run's own corpus by default: "mine" is no registered dataset, so its recorded files are read.
+    assert sentences_read() == "3" and sentences_read("--split", "valid") == "2"
+    assert sentences_read("--test", str(tmp_path / "other-test.txt")) == "5"
+    assert sentences_read("--dataset", str(tmp_path / "mine.txt"), "--test", str(tmp_path / "other-test.txt")) == "5"
+    # Without --test, a file given as --dataset is a train split only: say how to name its test file.
+    result = runner.invoke(app, ["eval-lm", str(run), *quick, "--dataset", str(tmp_path / "mine.txt")])
+    assert result.exit_code == 2 and "--valid FILE --test FILE" in result.output
+    (tmp_path / "mine-test.txt").unlink()
+    result = runner.invoke(app, ["eval-lm", str(run), *quick])
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output
+    assert result.output.startswith(f"error: {tmp_path / 'mine-test.txt'}: the test file the model was trained with")
 
 
 @pytest.fixture

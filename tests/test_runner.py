@@ -22,7 +22,7 @@ from tasks.lm import LanguageModelling
 from tasks.registry import DEFAULT_TASKS
 from tasks.smoothness import Smoothness
 from vae.data.corpus import load_corpus
-from vae.errors import ProbeError
+from vae.errors import DataError, ProbeError
 
 POSITIVE = ["good", "great", "tasty"]
 NEGATIVE = ["bad", "awful", "rude"]
@@ -252,6 +252,61 @@ def test_a_run_trained_on_a_folder_is_probed_on_that_folder(toy_corpus, tmp_path
                         cache_dir=tmp_path / "cache")
     assert [(r.task, r.dataset, r.status) for r in results] == [("few-label", "toy", "ok"), ("smoothness", "toy", "ok")]
     assert not any(r.extra.get("cross_corpus") for r in results)
+
+
+def single_file_corpus(toy_corpus: Path, folder: Path) -> dict[str, Path]:
+    """The toy corpus as one train file plus valid and test files not named after their split."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {"train": "reviews.tsv.gz", "valid": "dev.tsv.gz", "test": "heldout.tsv.gz"}
+    for split, name in names.items():
+        (folder / name).write_bytes((toy_corpus / f"{split}.tsv.gz").read_bytes())
+    return {split: folder / name for split, name in names.items()}
+
+
+def test_a_run_trained_on_a_file_with_valid_and_test_files_is_probed_on_them(toy_corpus, tmp_path):
+    files = single_file_corpus(toy_corpus, tmp_path / "data")
+    run = export_tiny_vae(tmp_path / "reviews-vae", "reviews", {split: str(path) for split, path in files.items()})
+    results = run_tasks(run, tasks=quick_tasks(), leaderboard_path=tmp_path / "board.json",
+                        cache_dir=tmp_path / "cache")
+    assert [(r.task, r.dataset, r.status) for r in results] == [("few-label", "reviews", "ok"),
+                                                                ("smoothness", "reviews", "ok")]
+    assert not any(r.extra.get("cross_corpus") for r in results)
+    files["test"].unlink()  # the recorded test file is gone: an error naming it, not a "not applicable" task
+    with pytest.raises(ProbeError, match=f"^{files['test']}: the test file the model was trained with"):
+        run_tasks(run, tasks=quick_tasks(), leaderboard_path=tmp_path / "board.json", cache_dir=tmp_path / "cache")
+
+
+def test_run_tasks_valid_and_test_files_replace_the_datasets_and_a_bad_one_is_an_error(toy_corpus, tmp_path,
+                                                                                       encode_calls):
+    from probe.runner import load_dataset_splits
+
+    files = single_file_corpus(toy_corpus, tmp_path / "data")
+    short_test = tmp_path / "short.tsv"
+    with gzip.open(toy_corpus / "test.tsv.gz", "rt") as handle:
+        short_test.write_text("".join(handle.readlines()[:40]))
+    loaded = load_dataset_splits(str(toy_corpus), None, None, {"test": short_test})
+    test, valid = loaded.splits["test"], loaded.splits["valid"]
+    assert (test.path, len(test), len(valid)) == (short_test, 40, 150)  # the given test file, the folder's valid
+    # A split named on purpose must load; a split the dataset merely lacks is skipped (its tasks not applicable).
+    assert set(load_dataset_splits(str(files["train"]), None, None).splits) == {"train"}
+    (tmp_path / "plain.txt").write_text("a test sentence without a label\n")
+    for bad in (tmp_path / "absent.tsv", tmp_path / "plain.txt"):
+        with pytest.raises(DataError, match=f"^{bad}: "):
+            load_dataset_splits(str(files["train"]), None, None, {"valid": files["valid"], "test": bad})
+
+    board, cache = str(tmp_path / "board.json"), str(tmp_path / "cache")
+    common = ["--encoder", "tfidf-svd", "--tasks", "smoothness", "--leaderboard", board, "--cache-dir", cache,
+              "--no-progress"]
+    given = ["--dataset", str(toy_corpus), "--valid", str(files["valid"]), "--test", str(short_test)]
+    result = CliRunner().invoke(app, ["run-tasks", *common, *given])
+    assert result.exit_code == 0 and result.output.startswith("smoothness/toy: pcc "), result.output
+    assert encode_calls == [40]  # the given test file, not the folder's own (150 sentences)
+    missing = CliRunner().invoke(app, ["run-tasks", *common, *given[:-1], str(tmp_path / "absent.tsv")])
+    assert missing.exit_code == 2 and missing.output == f"error: {tmp_path / 'absent.tsv'}: test file not found\n"
+    # Files of one dataset, while the tasks would run on yelp and snli (the paper's defaults):
+    unplaced = CliRunner().invoke(app, ["run-tasks", "--encoder", "tfidf-svd", "--leaderboard", board, "--test",
+                                        str(short_test)])
+    assert unplaced.exit_code == 2 and "pass --dataset too" in unplaced.output, unplaced.output
 
 
 # ---- the leaderboard is checked before any work; --entry-id -------------------------------------------
