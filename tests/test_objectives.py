@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from vae.objectives import (
+    cosine_cycle_lr,
     cyclic_weight,
     free_bits_kl,
     free_bits_total_kl,
@@ -65,13 +66,50 @@ def test_linear_anneal_reaches_one_after_ten_epochs(step, expected):
     assert linear_anneal_weight(step, steps_per_epoch=100, anneal_epochs=10) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("step", [1, 2, 100, 900, 1000, 1200])
+def test_linear_anneal_from_kl_start_as_he_et_al(step):
+    # text.py:337-364: kl_weight = 0.1, then before each update kl_weight = min(1, kl_weight + 0.9 / (10 * S)),
+    # with S = sentences / batch size (here 3000 / 32, not a whole number).
+    steps_per_epoch = 3000 / 32
+    weight = 0.1
+    for _ in range(step):
+        weight = min(1.0, weight + (1.0 - 0.1) / (10 * steps_per_epoch))
+    assert linear_anneal_weight(step, steps_per_epoch, anneal_epochs=10, start=0.1) == pytest.approx(weight)
+
+
+# Liu et al.'s text code (train_text_cyc_ptb.py:172-178): beta = 0.1 at the start of every cycle of 10 epochs, then
+# before each update beta = min(1, beta + 1 / (5 * batches per epoch)). With 100 batches per epoch the k-th update
+# of a cycle has 0.1 + k / 500 (capped at 1), and a cycle is 1000 updates.
 @pytest.mark.parametrize(
     "step, expected",
-    [(1, 0.1), (2, 0.102), (251, 0.6), (451, 1.0), (1000, 1.0), (1001, 0.1), (1251, 0.6)],
+    [(1, 0.1 + 1 / 500), (2, 0.1 + 2 / 500), (250, 0.1 + 250 / 500), (449, 0.1 + 449 / 500), (450, 1.0),
+     (1000, 1.0), (1001, 0.1 + 1 / 500), (1250, 0.1 + 250 / 500), (2001, 0.1 + 1 / 500), (3450, 1.0)],
 )
-def test_cyclic_weight_restarts_every_cycle(step, expected):
-    # 100 steps per epoch: a cycle is 1000 steps, the rise from 0.1 takes 500 steps.
+def test_cyclic_weight_follows_liu_et_al(step, expected):
     assert cyclic_weight(step, steps_per_epoch=100, cycle_epochs=10, rise_epochs=5, start=0.1) == pytest.approx(expected)
+
+
+def test_cyclic_weight_at_the_first_step_of_every_cycle_matches_their_loop():
+    # Their loop run by hand: 4 cycles of 3 epochs of 7 batches, rising over 2 epochs from 0.1.
+    batches, cycle, warmup = 7, 3, 2
+    expected, beta = [], 0.1
+    for epoch in range(1, 4 * cycle + 1):
+        if (epoch - 1) % cycle == 0:
+            beta = 0.1
+        for _ in range(batches):
+            beta = min(1, beta + 1.0 / (warmup * batches))
+            expected.append(beta)
+    got = [cyclic_weight(step, batches, cycle, warmup, 0.1) for step in range(1, len(expected) + 1)]
+    assert got == pytest.approx(expected)
+    first_steps = [got[(c * cycle) * batches] for c in range(4)]
+    assert first_steps == pytest.approx([0.1 + 1 / 14] * 4)
+
+
+@pytest.mark.parametrize("epoch, expected", [(0, 1e-3), (5, 0.5e-3), (9, 0.5e-3 * (1 + math.cos(0.9 * math.pi))),
+                                             (10, 1e-3), (15, 0.5e-3), (39, 0.5e-3 * (1 + math.cos(0.9 * math.pi)))])
+def test_cosine_lr_restarts_with_every_cycle(epoch, expected):
+    # Liu et al.: lr * 0.5 * (1 + cos(pi * ((epoch - 1) % cycle) / cycle)) with 1-based epochs (:167-168).
+    assert cosine_cycle_lr(epoch, base_lr=1e-3, cycle_epochs=10) == pytest.approx(expected)
 
 
 def test_iwae_bound_of_equal_weights_is_the_weight():

@@ -1,5 +1,6 @@
 """Training end to end on real Yelp sentences, with the `tiny` preset."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -25,7 +26,9 @@ def quiet(_message):
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_every_method_trains_and_reports_the_paper_metrics(tmp_path, data_dir, method):
-    metrics = train_vae(config(tmp_path, data_dir, method, method=method, epochs=1, max_train_sentences=300), quiet)
+    lam = 3.0 if method == "fb" else None  # the paper has no FB row on Yelp: fb needs --lam there
+    metrics = train_vae(config(tmp_path, data_dir, method, method=method, lam=lam, epochs=1, max_train_sentences=300),
+                        quiet)
     assert metrics["ppl"] > 1 and metrics["nll"] > 0
     run = tmp_path / method
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
@@ -79,7 +82,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
     monkeypatch.setattr(train_module, "batch_loss", poisoned)
     with pytest.raises(TrainingDiverged, match="loss became nan at stage 1, epoch 2"):
         train_vae(cfg, quiet)
-    checkpoint = torch.load(tmp_path / "nan" / CHECKPOINT, weights_only=False)
+    checkpoint = torch.load(tmp_path / "nan" / CHECKPOINT, weights_only=True)
     assert checkpoint["state"]["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in checkpoint["model"].values())
 
@@ -127,3 +130,204 @@ def test_pretrain_fb_keeps_the_latent_space_that_the_plain_vae_collapses(tmp_pat
     assert ours["au"] > collapsed["au"] + 10
     assert ours["kl"] > collapsed["kl"] + 3.0
     assert ours["mi"] > collapsed["mi"] + 0.5
+
+
+# ---- the learning-rate schedule of the authors' loop --------------------------------------------------------------
+
+
+def scripted_validation(losses, seen=None):
+    """validation_loss returning the given losses in turn (recording the model's weights when asked)."""
+    remaining = iter(losses)
+
+    def fake(model, batches, stage, device, iwae_samples=10):
+        if seen is not None:
+            seen.append({name: value.clone() for name, value in model.state_dict().items()})
+        loss = next(remaining)
+        return {"loss": loss, "recon": loss, "kl": 0.0}
+
+    return fake
+
+
+def record_epoch_starts(monkeypatch, starts):
+    """Wrap Trainer.run_epoch to record the schedule state and the weights at the start of every epoch."""
+    real_run_epoch = Trainer.run_epoch
+
+    def recording(self, stage, state, optimizers, batch_rng):
+        starts.append({"stage": state.stage, "lr": state.lr, "epochs_worse": state.epochs_worse,
+                       "decays": state.decays, "optimizers": {k: type(v).__name__ for k, v in optimizers.items()},
+                       "weights": {k: v.clone() for k, v in self.model.state_dict().items()}})
+        return real_run_epoch(self, stage, state, optimizers, batch_rng)
+
+    monkeypatch.setattr(Trainer, "run_epoch", recording)
+
+
+def test_presets_carry_the_authors_decay_floor_and_patience():
+    from vae.presets import PRESETS
+
+    paper, text = PRESETS["paper"], PRESETS["paper-text"]
+    # text_anneal_fb.py:19 decay_epoch = 5; :65 --load_best_epoch 15 (Appendix A's text: patience 2, no floor).
+    assert (paper.decay_patience, paper.decay_floor_epochs) == (5, 15)
+    assert (text.decay_patience, text.decay_floor_epochs) == (2, 0)
+    for short in (PRESETS["cpu"], PRESETS["tiny"]):  # a decay must be possible within their epochs
+        assert short.decay_floor_epochs + short.decay_patience < short.max_epochs
+        assert short.decay_floor_epochs >= short.anneal_epochs  # ... but not while the KL weight rises
+
+
+def test_lr_decays_as_in_the_authors_loop_and_reloads_the_best_weights(tmp_path, data_dir, monkeypatch):
+    """text_anneal_fb.py:376-401 with patience 2, no decay before the 0-based epoch 3, at most 2 decays."""
+    trainer = Trainer(config(tmp_path, data_dir, "decay", method="vae", epochs=12, max_train_sentences=64), quiet)
+    trainer.preset = dataclasses.replace(trainer.preset, decay_patience=2, decay_floor_epochs=3, max_decays=2)
+    losses = [10.0, 11.0, 12.0, 11.5, 11.0, 11.2, 10.5, 10.6, 10.7, 9.0, 9.0, 9.0]
+    validated, starts = [], []
+    monkeypatch.setattr(train_module, "validation_loss", scripted_validation(losses, validated))
+    record_epoch_starts(monkeypatch, starts)
+    state = trainer.fit()
+    # By hand, with their rule ("worse" = loss > the last not-worse loss, or the loss at the last decay):
+    # epoch 1: 10 (last good 10) | 2: 11 worse 1 | 3: 12 worse 2, but epoch index 2 < 3: no decay
+    # 4: 11.5 worse 3 -> decay 1, lr 0.25, last good 11.5 | 5: 11 not worse (last good 11) | 6: 11.2 worse 1
+    # 7: 10.5 not worse (last good 10.5; still worse than the best 10) | 8: 10.6 worse 1 | 9: 10.7 worse 2 -> decay 2: stop
+    assert [s["lr"] for s in starts] == [0.5] * 4 + [0.25] * 5
+    assert [s["epochs_worse"] for s in starts] == [0, 0, 1, 2, 0, 0, 1, 0, 1]
+    assert [s["decays"] for s in starts] == [0, 0, 0, 0, 1, 1, 1, 1, 1]
+    assert [row["lr"] for row in state.log] == [0.5] * 4 + [0.25] * 5
+    assert state.decays == 2 and state.lr == 0.125 and state.finished
+    best = torch.load(trainer.run_dir / "checkpoints/best-stage0.pt", weights_only=True)  # epoch 1's weights
+    # After each decay the next epoch starts from the best weights, bit for bit, with a fresh SGD optimiser ...
+    for after_decay in (starts[4], {"weights": trainer.model.state_dict()}):
+        assert all(torch.equal(after_decay["weights"][name], best[name]) for name in best)
+    assert starts[4]["optimizers"] == {"decoder": "SGD", "encoder": "SGD"}
+    # ... which are not the weights it had reached (validated[3]: the end of epoch 4).
+    assert not all(torch.equal(validated[3][name], best[name]) for name in best)
+
+
+# ---- methods ------------------------------------------------------------------------------------------------------
+
+
+def test_aggressive_anneals_the_kl_weight_from_0_1_per_update(tmp_path, data_dir):
+    trainer = Trainer(config(tmp_path, data_dir, "aggr", method="aggressive", epochs=1, max_train_sentences=300), quiet)
+    stage = trainer.method.stages[0]
+    # He et al. text.py:337-364: from --kl_start 0.1, + 0.9 / (warm_up * sentences / batch size) before every update.
+    increment = 0.9 / (trainer.preset.anneal_epochs * 300 / 32)
+    assert trainer.kl_weight(stage, 1) == pytest.approx(0.1 + increment)
+    state = trainer.fit()
+    steps = state.log[0]["step"]
+    assert steps == 10 and state.log[0]["train_kl_weight"] == pytest.approx(0.1 + steps * increment)
+
+
+def test_aggressive_inner_steps_change_only_the_encoder(tmp_path, data_dir):
+    import numpy as np
+
+    trainer = Trainer(config(tmp_path, data_dir, "inner", method="aggressive", epochs=1, max_train_sentences=200), quiet)
+    stage = trainer.method.stages[0]
+    state = train_module.TrainingState(lr=trainer.initial_lr(stage), aggressive=True)
+    optimizers = trainer._optimizers(stage, state.lr)
+    before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
+    trainer.model.train()
+    trainer._aggressive_encoder_steps(stage, state, optimizers, np.random.default_rng(0),
+                                      trainer.splits["train"].batch(0), "test")
+    after = trainer.model.state_dict()
+    decoder = [name for name in before if name.startswith("decoder.")]
+    encoder = [name for name in before if name.startswith("encoder.")]
+    assert decoder and all(torch.equal(before[name], after[name]) for name in decoder)
+    assert encoder and all(not torch.equal(before[name], after[name]) for name in encoder)
+
+
+def test_pretrain_fb_keeps_the_best_autoencoder_encoder_and_a_fresh_decoder(tmp_path, data_dir, monkeypatch):
+    trainer = Trainer(config(tmp_path, data_dir, "two", method="pretrain-fb", epochs=2, max_train_sentences=64), quiet)
+    validated, starts, reset_rng = [], [], []
+    # Stage 1: epoch 1 is the best, so its last weights (epoch 2) are not the ones to keep.
+    monkeypatch.setattr(train_module, "validation_loss", scripted_validation([5.0, 6.0, 50.0, 60.0], validated))
+    record_epoch_starts(monkeypatch, starts)
+    real_reset = type(trainer.model).reset_decoder
+
+    def recording_reset(model):
+        reset_rng.append(torch.get_rng_state())
+        real_reset(model)
+
+    monkeypatch.setattr(type(trainer.model), "reset_decoder", recording_reset)
+    trainer.fit()
+    best_autoencoder = torch.load(trainer.run_dir / "checkpoints/best-stage0.pt", weights_only=True)
+    stage2 = next(s["weights"] for s in starts if s["stage"] == 1)
+    encoder = [name for name in best_autoencoder if name.startswith("encoder.")]
+    decoder = [name for name in best_autoencoder if name.startswith("decoder.")]
+    assert all(torch.equal(stage2[name], best_autoencoder[name]) for name in encoder)  # bit for bit
+    assert not all(torch.equal(validated[1][name], best_autoencoder[name]) for name in encoder)  # not the last
+    # The decoder is a fresh initialisation (the one the same RNG state gives), unlike the trained one.
+    assert len(reset_rng) == 1
+    fresh = train_module.TextVAEModel(trainer.model_config)
+    torch.set_rng_state(reset_rng[0])
+    real_reset(fresh)
+    assert all(torch.equal(stage2[name], fresh.state_dict()[name]) for name in decoder)
+    assert all(not torch.equal(stage2[name], best_autoencoder[name]) for name in decoder)
+
+
+@pytest.mark.parametrize("method, optimizer", [("cyclic", "Adam"), ("cyclic-sgd", "SGD")])
+def test_cyclic_with_liu_et_al_optimiser_or_the_papers_sgd(tmp_path, data_dir, monkeypatch, method, optimizer):
+    import math
+
+    trainer = Trainer(config(tmp_path, data_dir, method, method=method, epochs=3, max_train_sentences=64), quiet)
+    starts = []
+    record_epoch_starts(monkeypatch, starts)
+    state = trainer.fit()
+    preset, batches = trainer.preset, len(trainer.splits["train"])
+    assert {s["optimizers"]["encoder"] for s in starts} == {optimizer}
+    if method == "cyclic":  # train_text_cyc_ptb.py:116,167-170: Adam, lr * 0.5 * (1 + cos(pi * (epoch % cycle) / cycle))
+        expected = [1e-3 * 0.5 * (1 + math.cos(math.pi * e / preset.cycle_epochs)) for e in range(3)]
+        assert [row["lr"] for row in state.log] == pytest.approx(expected)
+    else:
+        assert [row["lr"] for row in state.log] == [0.5, 0.5, 0.5]
+    # Their weight: 0.1 at each cycle's start, + 1 / (warmup * batches) before every update.
+    stage = trainer.method.stages[0]
+    assert trainer.kl_weight(stage, 1) == pytest.approx(0.1 + 1 / (preset.cycle_rise_epochs * batches))
+    assert state.log[0]["train_kl_weight"] == pytest.approx(min(1, 0.1 + batches / (preset.cycle_rise_epochs * batches)))
+
+
+def test_iwae_selects_its_model_on_its_own_bound(tmp_path, data_dir, monkeypatch):
+    from vae.losses import validation_loss
+    from vae.objectives import importance_log_weights, iwae_log_likelihood
+
+    trainer = Trainer(config(tmp_path, data_dir, "iwae", method="iwae", epochs=1, max_train_sentences=64), quiet)
+    stage, model, valid = trainer.method.stages[0], trainer.model, trainer.splits["valid"]
+    assert stage.validation_objective == "iwae"
+    with torch.no_grad():  # a posterior far from the prior, where the k = 10 bound is clearly tighter than the ELBO
+        for parameter in model.encoder.parameters():
+            parameter.mul_(30)
+    torch.manual_seed(1)
+    got = validation_loss(model, valid.epoch(), stage, "cpu", iwae_samples=10)
+    # By hand: -log (1/k) sum_k p(x, z_k) / q(z_k | x) with k = 10, averaged over the sentences.
+    torch.manual_seed(1)
+    total = 0.0
+    with torch.no_grad():
+        for batch in valid.epoch():
+            mean, logvar = model.encoder(batch.input_ids, batch.lengths)
+            z = model.sample_latent(mean, logvar, 10)
+            recon = model.reconstruction_nll(batch.input_ids, batch.lengths, z)
+            total -= float(iwae_log_likelihood(importance_log_weights(recon, z, mean, logvar)).sum())
+    assert got["loss"] == pytest.approx(total / valid.n_sentences, rel=1e-5)
+    assert got["kl"] > 1.0 and got["loss"] < got["recon"] + got["kl"] - 0.5
+    # The trainer asks for the training k.
+    asked = []
+    real = train_module.validation_loss
+    monkeypatch.setattr(train_module, "validation_loss",
+                        lambda *args, **kwargs: asked.append(args[4:] + tuple(kwargs.values())) or real(*args, **kwargs))
+    trainer.fit()
+    assert asked == [(trainer.preset.iwae_train_samples,)]
+
+
+def test_free_bits_baselines_default_to_the_papers_baseline_rows(tmp_path, data_dir, monkeypatch):
+    from vae.methods import METHODS
+    from vae.train import resolve_lam
+
+    # Table 8 FBP 9 (yelp), Tables 4-6 FBP 7 (snli), Table 3 FBP 3 (ptb) and 9 (yahoo), Table 1 FB 3 (ptb).
+    assert [resolve_lam(None, d, METHODS["fbp"]) for d in ("yelp", "snli", "ptb", "yahoo")] == [9.0, 7.0, 3.0, 9.0]
+    assert resolve_lam(None, "ptb", METHODS["fb"]) == 3.0
+    assert resolve_lam(None, "yelp", METHODS["pretrain-fb"]) == 6.0  # "Ours", Table 8
+    for dataset in ("yelp", "snli", "yahoo"):
+        with pytest.raises(ProbeError, match=f"method 'fb' needs --lam .* for {dataset}"):
+            resolve_lam(None, dataset, METHODS["fb"])
+    monkeypatch.chdir(tmp_path)  # the default run dir is relative: runs/DATASET-METHOD-lamLAM
+    trainer = Trainer(config(tmp_path, data_dir, "unused", method="fbp", run_dir=None, epochs=1,
+                             max_train_sentences=64), quiet)
+    assert trainer.lam == 9.0 and trainer.run_dir.name == "yelp-fbp-lam9"
+    with pytest.raises(ProbeError, match="needs --lam"):
+        Trainer(config(tmp_path, data_dir, "fb", method="fb", epochs=1, max_train_sentences=64), quiet)

@@ -7,11 +7,19 @@ import os
 import tempfile
 from pathlib import Path
 
-import torch
+from .errors import WriteError
 
 
 def _replace_with(path: Path, write) -> None:
     path = Path(path)
+    try:
+        _write_then_rename(path, write)
+    except OSError as error:  # read-only or full disk, a folder in the way: one line naming the file
+        raise WriteError(path, error) from None
+    _fsync_directory(path.parent)
+
+
+def _write_then_rename(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -25,7 +33,6 @@ def _replace_with(path: Path, write) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    _fsync_directory(path.parent)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -52,4 +59,6 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def torch_save(path: Path, value) -> None:
+    import torch  # here, not at the top: the leaderboard writes through this module without torch
+
     _replace_with(path, lambda handle: torch.save(value, handle))

@@ -4,18 +4,38 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 
 import numpy as np
 import torch
 
+from .errors import ProbeError
 
-def resolve_device(name: str = "auto") -> torch.device:
+DEVICE_FORMS = "auto, cpu, cuda, cuda:N"
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """auto (a GPU when there is one), cpu, cuda or cuda:N; anything else is a one-line ProbeError."""
+    if isinstance(name, torch.device):
+        return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", name):
+        note = "" if torch.cuda.is_available() else f"; {_no_cuda_reason()}"
+        raise ProbeError(f"--device {name}: not a device; use one of {DEVICE_FORMS}{note}")
     device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ProbeError(f"--device {name}: {_no_cuda_reason()}; use --device cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ProbeError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                             f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     return device
+
+
+def _no_cuda_reason() -> str:
+    cpu_build = torch.version.cuda is None and getattr(torch.version, "hip", None) is None
+    return "CUDA is not available on this machine" + (" (this torch is a CPU-only build)" if cpu_build else "")
 
 
 def configure_backends(device: torch.device) -> None:
@@ -41,18 +61,30 @@ def seed_everything(seed: int) -> None:
 
 
 def rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """The global generators' states as tensors and plain values only, so that a checkpoint holding them loads
+    with torch.load(weights_only=True): nothing in it is unpickled as an arbitrary object."""
+    version, internal, gauss_next = random.getstate()
+    numpy_state = np.random.get_state(legacy=False)  # {"state": {"key": uint32 array, "pos"}, "has_gauss", "gauss"}
+    numpy_state["state"]["key"] = numpy_state["state"]["key"].tolist()
+    state = {
+        "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
+        "numpy": numpy_state,
+        "torch": torch.get_rng_state(),  # a ByteTensor
+    }
     if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+        state["cuda"] = torch.cuda.get_rng_state_all()  # ByteTensors
     return state
 
 
 def set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
+    python = state["python"]
+    random.setstate((python["version"], tuple(python["internal"]), python["gauss_next"]))
+    numpy_state = dict(state["numpy"])
+    numpy_state["state"] = {**numpy_state["state"], "key": np.asarray(numpy_state["state"]["key"], dtype=np.uint32)}
+    np.random.set_state(numpy_state)
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([cuda_state.cpu() for cuda_state in state["cuda"]])
 
 
 def decoder_token_budget(device: torch.device) -> int:

@@ -62,16 +62,20 @@ def batch_loss(
 
 
 @torch.no_grad()
-def validation_loss(model: TextVAEModel, batches, stage: Stage, device) -> dict:
-    """Per-sentence averages over a validation set; `loss` is what model selection watches."""
+def validation_loss(model: TextVAEModel, batches, stage: Stage, device, iwae_samples: int = 10) -> dict:
+    """Per-sentence averages over a validation set; `loss` is what model selection and lr decay watch:
+    Recon (AE), NLL (LM), the IWAE bound with the training k (IWAE), -ELBO otherwise."""
     model.eval()
-    total = {"recon": 0.0, "kl": 0.0}
+    watched = stage.validation_objective
+    objective = watched if watched in ("lm", "iwae") else "elbo"
+    total = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
     n = 0
     for batch in batches:
-        result = batch_loss(model, batch.to(device), "lm" if stage.objective == "lm" else "elbo")
+        result = batch_loss(model, batch.to(device), objective, iwae_samples=iwae_samples)
+        total["loss"] += float(result.loss) * batch.input_ids.size(0)
         total["recon"] += float(result.recon.sum())
         total["kl"] += float(result.kl.sum()) if result.kl is not None else 0.0
         n += batch.input_ids.size(0)
     recon, kl = total["recon"] / n, total["kl"] / n
-    loss = recon if stage.validation_objective in ("ae", "lm") else recon + kl
+    loss = {"ae": recon, "lm": recon, "iwae": total["loss"] / n}.get(watched, recon + kl)
     return {"loss": loss, "recon": recon, "kl": kl}

@@ -52,10 +52,11 @@ def iwae_log_likelihood(log_weights: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(log_weights, dim=-1) - math.log(log_weights.size(-1))
 
 
-def linear_anneal_weight(step: int, steps_per_epoch: int, anneal_epochs: int, start: float = 0.0) -> float:
+def linear_anneal_weight(step: int, steps_per_epoch: float, anneal_epochs: int, start: float = 0.0) -> float:
     """Section 2.4: KL weight rises linearly from `start` to 1 over the first `anneal_epochs` epochs.
 
-    `step` counts updates from 1, so the first update already has a weight above `start` (as the authors' code).
+    `step` counts updates from 1: the weight grows by a constant step before every update, so the first update
+    already has a weight above `start` (text_anneal_fb.py:273,306; vae-lagging-encoder text.py:338,364).
     """
     if anneal_epochs <= 0:
         return 1.0
@@ -63,7 +64,15 @@ def linear_anneal_weight(step: int, steps_per_epoch: int, anneal_epochs: int, st
 
 
 def cyclic_weight(step: int, steps_per_epoch: int, cycle_epochs: int = 10, rise_epochs: int = 5, start: float = 0.1) -> float:
-    """Liu et al. 2019 (their text code's defaults): each cycle restarts at `start` and rises by
-    1/(rise_epochs * steps_per_epoch) per step until it reaches 1. `step` counts updates from 1."""
-    position = (step - 1) % (cycle_epochs * steps_per_epoch)
-    return min(1.0, start + position / (rise_epochs * steps_per_epoch))
+    """Liu et al. 2019's text code: each cycle of `cycle_epochs` restarts the weight at `start`, and every update
+    (from the first of the cycle on) first adds 1/(rise_epochs * steps_per_epoch), capped at 1
+    (cyclical_annealing language_model/train_text_cyc_ptb.py:172-178). `step` counts updates from 1."""
+    step_in_cycle = (step - 1) % (cycle_epochs * steps_per_epoch) + 1
+    return min(1.0, start + step_in_cycle / (rise_epochs * steps_per_epoch))
+
+
+def cosine_cycle_lr(epoch: int, base_lr: float, cycle_epochs: int) -> float:
+    """Liu et al.'s lr for the 0-based `epoch`: a half cosine from base_lr towards 0 within each cycle, restarting
+    with the KL weight (train_text_cyc_ptb.py:167-170)."""
+    position = (epoch % cycle_epochs) / cycle_epochs
+    return base_lr * 0.5 * (1.0 + math.cos(math.pi * position))

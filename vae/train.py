@@ -1,57 +1,126 @@
 """The training loop: one loop for every method, read top to bottom.
 
-A method is a sequence of stages (vae/methods.py). Each stage trains with SGD under the paper's schedule:
-halve the learning rate (reloading the best weights) when the validation loss has not improved for
-`decay_patience` epochs, stop after `max_decays` decays or `max_epochs`, keep the best-validation weights.
+A method is a sequence of stages (vae/methods.py). A "plateau" stage trains with SGD under the authors' schedule
+(text_anneal_fb.py:376-401): keep the best-validation weights; count the epochs whose validation loss is worse
+than the last not-worse one; after `decay_patience` of them, and never within the first `decay_floor_epochs`
+epochs, halve the learning rate and reload the best weights; stop after `max_decays` decays or `max_epochs`.
+A "cosine-cycles" stage (Liu et al.'s cyclic annealing) uses Adam with a cosine lr per KL cycle and no early stop.
 A checkpoint is written after every epoch; `resume=True` continues from it with optimiser, schedule and RNG.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import pickle
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from . import atomic
 from .configuration_textvae import TextVAEConfig
 from .data import LengthBucketBatcher, build_tokenizer, load_corpus
+from .data.corpus import locate
 from .data.tokenizer import encode
 from .device import autocast, configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import ProbeError, TrainingDiverged
 from .export import export_run
 from .losses import batch_loss, validation_loss
-from .methods import Method, Stage, get_method
+from .methods import DEFAULT_METHOD, Method, Stage, get_method
 from .metrics import evaluate_lm, posterior_statistics
 from .modeling_textvae import TextVAEModel
-from .objectives import cyclic_weight, linear_anneal_weight
-from .presets import PAPER_LAM, Preset, get_preset, model_size_for
+from .objectives import cosine_cycle_lr, cyclic_weight, linear_anneal_weight
+from .presets import DEFAULT_SEED, PAPER_LAM, Preset, get_preset, model_size_for
+from .progress import progress_bar
 
 CHECKPOINT = "checkpoints/last.pt"
 BEST_WEIGHTS = "checkpoints/best-stage{stage}.pt"
+TRAIN_CONFIG = "train_config.json"
+FREE_BITS_PER = ("example", "batch")
 
 
 @dataclass
 class TrainConfig:
+    """What to train. None means "not given": the stored run's value on --resume, otherwise the default."""
+
     dataset: str
-    method: str = "pretrain-fb"
+    method: str | None = None  # default DEFAULT_METHOD
     lam: float | None = None  # total target rate in nats; per-dimension threshold is lam / nz
-    preset: str | None = None  # None: "paper" on a GPU, "cpu" otherwise
+    preset: str | None = None  # default "paper" on a GPU, "cpu" otherwise
     data_dir: str | None = None
+    valid: str | None = None  # explicit split files (--valid/--test): a dataset given as one file needs both
+    test: str | None = None
     run_dir: str | None = None
     device: str = "auto"
-    seed: int = 783435  # the authors' default seed
+    seed: int | None = None  # default DEFAULT_SEED
     epochs: int | None = None  # overrides the preset's max_epochs (per stage)
     max_train_sentences: int | None = None
     iw_samples: int | None = None
-    free_bits_per: str = "example"  # "example" (authors' code, reproduces the paper) or "batch"
+    free_bits_per: str | None = None  # "example" (default: authors' code, reproduces the paper) or "batch"
     resume: bool = False
     progress: bool = True
+
+    def validate(self) -> None:
+        """Bad values stop with one line naming the option, before any work."""
+        if self.method is not None:
+            get_method(self.method)
+        if self.preset is not None:
+            get_preset(self.preset)
+        for option, value in (("--epochs", self.epochs), ("--max-train-sentences", self.max_train_sentences),
+                              ("--iw-samples", self.iw_samples)):
+            if value is not None and value < 1:
+                raise ProbeError(f"{option} must be at least 1, got {value}")
+        if self.lam is not None and not 0 < self.lam < math.inf:
+            raise ProbeError(f"--lam must be a positive number of nats, got {self.lam}")
+        if self.seed is not None and not 0 <= self.seed < 2**32:  # what numpy's seeding accepts
+            raise ProbeError(f"--seed must be between 0 and {2**32 - 1}, got {self.seed}")
+        if self.free_bits_per is not None and self.free_bits_per not in FREE_BITS_PER:
+            raise ProbeError(f"--free-bits-per {self.free_bits_per}: choose one of {', '.join(FREE_BITS_PER)}")
+
+
+# What a resumed run must share with the run it continues: (TrainConfig field, the option as typed).
+RUN_DEFINING = (("dataset", "dataset"), ("method", "--method"), ("lam", "--lam"), ("preset", "--preset"),
+                ("seed", "--seed"), ("free_bits_per", "--free-bits-per"),
+                ("max_train_sentences", "--max-train-sentences"), ("valid", "--valid"), ("test", "--test"))
+# Options that --resume takes from the stored run when they are not given.
+INHERITED = ("method", "lam", "preset", "data_dir", "valid", "test", "seed", "epochs", "max_train_sentences",
+             "iw_samples", "free_bits_per")
+
+
+def continue_stored_run(given: TrainConfig, stored_path: Path) -> TrainConfig:
+    """--resume: the stored run's options where none is given; a given option that differs stops the run."""
+    if not stored_path.is_file():
+        raise ProbeError(f"cannot resume: {stored_path} is missing; choose another --run-dir")
+    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    for name, option in RUN_DEFINING:
+        mine, theirs = getattr(given, name), stored.get(name)
+        if mine is None or mine == theirs:
+            continue
+        if name == "dataset":
+            raise ProbeError(f"dataset {mine} differs from the run's dataset {theirs} ({stored_path}); "
+                             f"choose another --run-dir")
+        raise ProbeError(f"{option} {_shown(mine)} differs from the run's {name} {_shown(theirs)} ({stored_path}); "
+                         f"drop it or choose another --run-dir")
+    return dataclasses.replace(given, **{name: stored.get(name) for name in INHERITED if getattr(given, name) is None})
+
+
+def _shown(value) -> str:
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def with_defaults(config: TrainConfig, device: torch.device) -> TrainConfig:
+    return dataclasses.replace(
+        config,
+        method=config.method or DEFAULT_METHOD,
+        preset=config.preset or ("paper" if device.type == "cuda" else "cpu"),
+        seed=DEFAULT_SEED if config.seed is None else config.seed,
+        free_bits_per=config.free_bits_per or "example",
+    )
 
 
 @dataclass
@@ -63,8 +132,11 @@ class TrainingState:
     step: int = 0  # updates done within the stage
     lr: float = 0.5
     decays: int = 0
-    best_loss: float = math.inf
-    epochs_without_improvement: int = 0
+    best_loss: float = math.inf  # best validation loss of the stage: its weights are kept
+    # The authors' opt_dict["best_loss"] and ["not_improved"]: the last validation loss that was not worse than
+    # its predecessor (or the loss at the last decay), and the epochs since then that were worse.
+    last_good_loss: float = math.inf
+    epochs_worse: int = 0
     aggressive: bool = False
     previous_mi: float = 0.0
     finished: bool = False
@@ -82,44 +154,74 @@ def resolve_lam(lam: float | None, dataset_name: str, method: Method) -> float |
             raise ProbeError(f"--lam is not used by method {method.name!r} (only by free-bits methods)")
         return None
     if lam is not None:
-        if lam <= 0:
-            raise ProbeError(f"--lam must be positive, got {lam}")
         return float(lam)
-    if dataset_name in PAPER_LAM:
-        return PAPER_LAM[dataset_name]
-    raise ProbeError(f"method {method.name!r} needs --lam (the total target rate in nats) for {dataset_name}")
+    paper = PAPER_LAM.get(method.name, {})
+    if dataset_name in paper:
+        return paper[dataset_name]
+    raise ProbeError(f"method {method.name!r} needs --lam (the total target rate in nats) for {dataset_name}: "
+                     f"the paper has no {method.name} row for it")
 
 
-def resolve_preset(config: TrainConfig, device: torch.device) -> Preset:
-    name = config.preset or ("paper" if device.type == "cuda" else "cpu")
-    return get_preset(name).with_overrides(
-        max_epochs=config.epochs, max_train_sentences=config.max_train_sentences, iw_samples=config.iw_samples
+def resolve_preset(config: TrainConfig) -> Preset:
+    return get_preset(config.preset).with_overrides(
+        max_epochs=config.epochs, cyclic_max_epochs=config.epochs, max_train_sentences=config.max_train_sentences,
+        iw_samples=config.iw_samples,
     )
+
+
+def load_weights(path: Path) -> dict:
+    """Tensors and plain values only: torch.load(weights_only=True) never runs code stored in the file."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ProbeError(f"{path}: refused to load: it holds Python objects, not only tensors and plain values "
+                         f"(it was not written by this version of probe, or was altered)") from None
+    except (RuntimeError, EOFError) as error:
+        raise ProbeError(f"{path}: not a readable checkpoint ({str(error).splitlines()[0]})") from None
 
 
 class Trainer:
     def __init__(self, config: TrainConfig, log=print):
-        self.config, self.say = config, log
+        config.validate()
+        self.say = log
         self.device = resolve_device(config.device)
         configure_backends(self.device)
-        self.method = get_method(config.method)
-        self.preset = resolve_preset(config, self.device)
-        seed_everything(config.seed)
-        self._load_data()
-        self.lam = resolve_lam(config.lam, self.dataset_name, self.method)
-        self.run_dir = Path(config.run_dir) if config.run_dir else default_run_dir(self.dataset_name, self.method, self.lam)
-        self.say(f"preset {self.preset.name} on {self.device} ({'chosen' if config.preset else 'default for this device'})"
-                 f"; method {self.method.name}{f', lam {self.lam:g}' if self.lam is not None else ''}; run dir {self.run_dir}")
-        if (self.run_dir / CHECKPOINT).exists() and not config.resume:
+        self.run_dir = Path(config.run_dir) if config.run_dir else self._default_run_dir(config)
+        has_checkpoint = (self.run_dir / CHECKPOINT).exists()
+        if has_checkpoint and not config.resume:
             raise ProbeError(f"{self.run_dir} already holds a run: pass --resume to continue it or choose --run-dir")
+        self.resuming = config.resume and has_checkpoint
+        if self.resuming:
+            config = continue_stored_run(config, self.run_dir / TRAIN_CONFIG)
+        preset_chosen = config.preset is not None
+        config = with_defaults(config, self.device)
+        self.method = get_method(config.method)
+        self.preset = resolve_preset(config)
+        self.lam = resolve_lam(config.lam, locate(config.dataset, "train", config.data_dir)[0].name, self.method)
+        seed_everything(config.seed)
+        self._load_data(config)
+        # As resolved: what train_config.json records and --resume continues.
+        self.config = dataclasses.replace(config, lam=self.lam, max_train_sentences=self.preset.max_train_sentences)
+        self.say(f"preset {self.preset.name} on {self.device} ({'chosen' if preset_chosen else 'default for this device'})"
+                 f"; method {self.method.name}{f', lam {self.lam:g}' if self.lam is not None else ''}; run dir {self.run_dir}")
         self._build_model()
+        if self.resuming:
+            self._check_model_size()
+        self.saved_at: dict | None = None  # stage and epoch of the last checkpoint written or loaded
+
+    @staticmethod
+    def _default_run_dir(config: TrainConfig) -> Path:
+        method = get_method(config.method or DEFAULT_METHOD)
+        dataset_name = locate(config.dataset, "train", config.data_dir)[0].name
+        return default_run_dir(dataset_name, method, resolve_lam(config.lam, dataset_name, method))
 
     # ---- set-up ---------------------------------------------------------------------------------------
-    def _load_data(self) -> None:
-        preset, config = self.preset, self.config
-        train = load_corpus(config.dataset, "train", config.data_dir).head(preset.max_train_sentences)
-        valid = load_corpus(config.dataset, "valid", config.data_dir).head(preset.max_eval_sentences)
-        test = load_corpus(config.dataset, "test", config.data_dir).head(preset.max_eval_sentences)
+    def _load_data(self, config: TrainConfig) -> None:
+        preset = self.preset
+        files = {"valid": config.valid, "test": config.test}
+        train = load_corpus(config.dataset, "train", config.data_dir, files).head(preset.max_train_sentences)
+        valid = load_corpus(config.dataset, "valid", config.data_dir, files).head(preset.max_eval_sentences)
+        test = load_corpus(config.dataset, "test", config.data_dir, files).head(preset.max_eval_sentences)
         self.dataset_name = train.name
         self.tokenizer = build_tokenizer(train.sentences)
         self.splits = {
@@ -144,6 +246,20 @@ class Trainer:
         )
         self.model = TextVAEModel(self.model_config).to(self.device)
 
+    def model_size(self) -> dict:
+        return {name: getattr(self.model_config, name) for name in (
+            "vocab_size", "embed_dim", "encoder_hidden_size", "decoder_hidden_size", "latent_dim", "use_latent")}
+
+    def _check_model_size(self) -> None:
+        """A resumed run must build the model it stored: another corpus gives another vocabulary."""
+        stored_path = self.run_dir / TRAIN_CONFIG
+        stored = json.loads(stored_path.read_text(encoding="utf-8")).get("model_size")
+        if stored is not None and stored != self.model_size():
+            def shown(size):
+                return ", ".join(f"{name} {value}" for name, value in size.items())
+            raise ProbeError(f"the model built now ({shown(self.model_size())}) differs from the run's "
+                             f"({shown(stored)}) in {stored_path}: the corpus files changed; choose another --run-dir")
+
     def training_record(self) -> dict:
         """What the export and the leaderboard record about how the model was trained."""
         return {
@@ -156,31 +272,44 @@ class Trainer:
             "preset": dataclasses.asdict(self.preset),
         }
 
+    def optimizer_settings(self, stage: Stage) -> tuple[str, float]:
+        """(optimiser, initial lr) of a stage."""
+        if stage.lr_schedule == "cosine-cycles":
+            return "adam", self.preset.cyclic_lr
+        if stage.objective == "ae":
+            return self.preset.pretrain_optimizer, self.preset.pretrain_lr
+        return "sgd", self.preset.lr
+
+    def initial_lr(self, stage: Stage) -> float:
+        return self.optimizer_settings(stage)[1]
+
     def _optimizers(self, stage: Stage, lr: float) -> dict[str, torch.optim.Optimizer]:
         # Separate encoder and decoder optimisers: aggressive training steps them apart (He et al. 2019).
         parts = {"decoder": self.model.decoder}
         if self.model.encoder is not None:
             parts["encoder"] = self.model.encoder
-        if stage.objective == "ae" and self.preset.pretrain_optimizer == "adam":
+        if self.optimizer_settings(stage)[0] == "adam":
             return {name: torch.optim.Adam(part.parameters(), lr=lr) for name, part in parts.items()}
         return {name: torch.optim.SGD(part.parameters(), lr=lr, momentum=0.0) for name, part in parts.items()}
 
-    def initial_lr(self, stage: Stage) -> float:
-        return self.preset.pretrain_lr if stage.objective == "ae" else self.preset.lr
+    def stage_epochs(self, stage: Stage) -> int:
+        return self.preset.cyclic_max_epochs if stage.lr_schedule == "cosine-cycles" else self.preset.max_epochs
 
     # ---- checkpoints ----------------------------------------------------------------------------------
     def _save_checkpoint(self, state: TrainingState, optimizers, batch_rng: np.random.Generator) -> None:
+        # Tensors and plain values only (the RNG states included), so it loads with weights_only=True.
         atomic.torch_save(self.run_dir / CHECKPOINT, {
             "model": self.model.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
             "state": dataclasses.asdict(state),
-            "batch_rng": batch_rng.bit_generator.state,
+            "batch_rng": batch_rng.bit_generator.state,  # plain ints and strings
             "rng": rng_state(),
         })
         atomic.write_jsonl(self.run_dir / "log.jsonl", state.log)
+        self.saved_at = state.log[-1] if state.log else None
 
     def _load_checkpoint(self):
-        checkpoint = torch.load(self.run_dir / CHECKPOINT, map_location=self.device, weights_only=False)
+        checkpoint = load_weights(self.run_dir / CHECKPOINT)
         self.model.load_state_dict(checkpoint["model"])
         state = TrainingState(**checkpoint["state"])
         optimizers = self._optimizers(self.method.stages[state.stage], state.lr)
@@ -189,20 +318,27 @@ class Trainer:
         batch_rng = np.random.default_rng()
         batch_rng.bit_generator.state = checkpoint["batch_rng"]
         set_rng_state(checkpoint["rng"])
-        self.say(f"resumed {self.run_dir} at stage {state.stage + 1}, epoch {state.epoch + 1}")
+        self.saved_at = state.log[-1] if state.log else None
+        self.say(f"{self.run_dir} has finished training: its final weights are evaluated again" if state.finished
+                 else f"resumed {self.run_dir} at stage {state.stage + 1}, epoch {state.epoch + 1}")
         return state, optimizers, batch_rng
 
     def _best_path(self, stage: int) -> Path:
         return self.run_dir / BEST_WEIGHTS.format(stage=stage)
 
+    def _reload_best(self, stage: int) -> None:
+        self.model.load_state_dict(load_weights(self._best_path(stage)))
+
     # ---- training -------------------------------------------------------------------------------------
     def kl_weight(self, stage: Stage, step: int) -> float:
-        steps_per_epoch = len(self.splits["train"])
         if stage.kl_schedule == "anneal":
-            return linear_anneal_weight(step, steps_per_epoch, self.preset.anneal_epochs)
+            # The authors' rate counts sentences / batch size updates per epoch (text_anneal_fb.py:273).
+            steps_per_epoch = self.splits["train"].n_sentences / self.preset.batch_size
+            return linear_anneal_weight(step, steps_per_epoch, self.preset.anneal_epochs, stage.kl_start)
         if stage.kl_schedule == "cyclic":
-            return cyclic_weight(step, steps_per_epoch, self.preset.cycle_epochs, self.preset.cycle_rise_epochs,
-                                 self.preset.cycle_start)
+            # Liu et al.'s rate counts batches per epoch (train_text_cyc_ptb.py:178).
+            return cyclic_weight(step, len(self.splits["train"]), self.preset.cycle_epochs,
+                                 self.preset.cycle_rise_epochs, self.preset.cycle_start)
         return 1.0
 
     def _loss(self, batch, stage: Stage, kl_weight: float):
@@ -221,16 +357,19 @@ class Trainer:
         for name in names:
             optimizers[name].step()
 
-    def _aggressive_encoder_steps(self, stage, state, optimizers, batch_rng, where) -> None:
-        """He et al. 2019: update only the encoder on fresh batches until the loss stops improving."""
+    def _aggressive_encoder_steps(self, stage, state, optimizers, batch_rng, batch, where) -> None:
+        """He et al. 2019: update only the encoder, first on this batch then on random ones, until the loss per
+        word stops improving (checked every 15 steps) or after the preset's maximum (vae-lagging-encoder
+        text.py:366-400)."""
         train = self.splits["train"]
+        weight = self.kl_weight(stage, state.step + 1)
         previous, current, words = math.inf, 0.0, 0
         for inner in range(1, self.preset.aggressive_max_inner_steps + 1):
-            batch = train.batch(int(batch_rng.integers(len(train))))
-            result = self._loss(batch, stage, self.kl_weight(stage, state.step + 1))
+            result = self._loss(batch, stage, weight)
             self._update(result.loss, optimizers, ["encoder"], where)
             current += float(result.loss.detach()) * batch.input_ids.size(0)
             words += batch.n_predicted_tokens
+            batch = train.batch(int(batch_rng.integers(len(train))))
             if inner % 15 == 0:  # the authors' check interval
                 if current / words > previous:
                     break
@@ -240,13 +379,13 @@ class Trainer:
         self.model.train()
         train = self.splits["train"]
         totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "sentences": 0}
-        bar = tqdm(train.epoch(batch_rng), total=len(train), disable=not self.config.progress, leave=False,
-                   desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}")
+        bar = progress_bar(train.epoch(batch_rng), total=len(train), enabled=self.config.progress, leave=False,
+                           desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}")
         all_parts = list(optimizers)
         for batch in bar:
             where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
             if state.aggressive:
-                self._aggressive_encoder_steps(stage, state, optimizers, batch_rng, where)
+                self._aggressive_encoder_steps(stage, state, optimizers, batch_rng, batch, where)
             weight = self.kl_weight(stage, state.step + 1)
             result = self._loss(batch, stage, weight)
             self._update(result.loss, optimizers, ["decoder"] if state.aggressive else all_parts, where)
@@ -262,17 +401,25 @@ class Trainer:
 
     def run_stage(self, state: TrainingState, optimizers, batch_rng) -> None:
         stage = self.method.stages[state.stage]
-        for epoch in range(state.epoch, self.preset.max_epochs):
+        max_epochs = self.stage_epochs(stage)
+        if state.epoch >= max_epochs:  # resumed with fewer --epochs than the stage has run: it is over
+            self._next_stage(state, optimizers)
+            self._save_checkpoint(state, optimizers, batch_rng)
+            return
+        for epoch in range(state.epoch, max_epochs):
             started = time.time()
+            if stage.lr_schedule == "cosine-cycles":
+                state.lr = cosine_cycle_lr(epoch, self.preset.cyclic_lr, self.preset.cycle_epochs)
+                for opt in optimizers.values():
+                    for group in opt.param_groups:
+                        group["lr"] = state.lr
             train_stats = self.run_epoch(stage, state, optimizers, batch_rng)
-            valid = validation_loss(self.model, self.splits["valid"].epoch(), stage, self.device)
+            valid = validation_loss(self.model, self.splits["valid"].epoch(), stage, self.device,
+                                    self.preset.iwae_train_samples)
             latent = posterior_statistics(self.model, self.splits["valid"], self.device) if self.model.encoder else {}
-            improved = valid["loss"] < state.best_loss
-            if improved:
-                state.best_loss, state.epochs_without_improvement = valid["loss"], 0
+            if valid["loss"] < state.best_loss:
+                state.best_loss = valid["loss"]
                 atomic.torch_save(self._best_path(state.stage), self.model.state_dict())
-            else:
-                state.epochs_without_improvement += 1
             row = {"stage": state.stage + 1, "objective": stage.objective, "epoch": epoch + 1, "step": state.step,
                    "lr": state.lr, **{f"train_{k}": v for k, v in train_stats.items()},
                    **{f"valid_{k}": v for k, v in valid.items()}, **{f"valid_{k}": v for k, v in latent.items()},
@@ -285,26 +432,38 @@ class Trainer:
                 state.aggressive = False  # He et al.: leave the aggressive phase when validation MI stops rising
                 self.say("validation MI stopped rising: aggressive phase over")
             state.previous_mi = latent.get("mi", 0.0)
-            if state.epochs_without_improvement >= self.preset.decay_patience:
-                state.lr *= self.preset.lr_decay
-                state.decays += 1
-                state.epochs_without_improvement = 0
-                self.model.load_state_dict(torch.load(self._best_path(state.stage), map_location=self.device))
-                optimizers.clear()
-                optimizers.update(self._optimizers(stage, state.lr))
-                self.say(f"validation loss has not improved for {self.preset.decay_patience} epochs: "
-                         f"lr -> {state.lr:g} (decay {state.decays}/{self.preset.max_decays}), best weights reloaded")
+            if stage.lr_schedule == "plateau":
+                self._plateau_schedule(stage, state, optimizers, valid["loss"], epoch)
             state.epoch = epoch + 1
             stop = state.decays >= self.preset.max_decays
-            if stop or state.epoch >= self.preset.max_epochs:
+            if stop or state.epoch >= max_epochs:
                 self._next_stage(state, optimizers)
             self._save_checkpoint(state, optimizers, batch_rng)
             if stop:
-                break
+                return
+
+    def _plateau_schedule(self, stage: Stage, state: TrainingState, optimizers, loss: float, epoch: int) -> None:
+        """The authors' decay rule (text_anneal_fb.py:384-398, text_beta.py:356-370): an epoch worse than the last
+        not-worse one counts; after `decay_patience` such epochs, but not before the 0-based epoch
+        `decay_floor_epochs`, halve the lr, reload the best weights and compare with this epoch's loss from now on."""
+        if loss <= state.last_good_loss:
+            state.last_good_loss, state.epochs_worse = loss, 0
+            return
+        state.epochs_worse += 1
+        if state.epochs_worse < self.preset.decay_patience or epoch < self.preset.decay_floor_epochs:
+            return
+        state.last_good_loss, state.epochs_worse = loss, 0
+        state.lr *= self.preset.lr_decay
+        state.decays += 1
+        self._reload_best(state.stage)
+        optimizers.clear()
+        optimizers.update(self._optimizers(stage, state.lr))
+        self.say(f"validation loss worse for {self.preset.decay_patience} epochs: lr -> {state.lr:g} "
+                 f"(decay {state.decays}/{self.preset.max_decays}), best weights reloaded")
 
     def _next_stage(self, state: TrainingState, optimizers) -> None:
         """Finish a stage: keep its best weights; set up the next stage (new decoder where it asks)."""
-        self.model.load_state_dict(torch.load(self._best_path(state.stage), map_location=self.device))
+        self._reload_best(state.stage)
         if state.stage + 1 == len(self.method.stages):
             state.finished = True
             return
@@ -312,8 +471,8 @@ class Trainer:
         if next_stage.reset_decoder:
             self.model.reset_decoder()
         state.stage += 1
-        state.epoch = state.step = state.decays = state.epochs_without_improvement = 0
-        state.lr, state.best_loss = self.initial_lr(next_stage), math.inf
+        state.epoch = state.step = state.decays = state.epochs_worse = 0
+        state.lr, state.best_loss, state.last_good_loss = self.initial_lr(next_stage), math.inf, math.inf
         state.aggressive, state.previous_mi = next_stage.aggressive, 0.0
         optimizers.clear()
         optimizers.update(self._optimizers(next_stage, state.lr))
@@ -321,21 +480,36 @@ class Trainer:
                  + (" with a re-initialised decoder" if next_stage.reset_decoder else ""))
 
     def fit(self) -> TrainingState:
-        if self.config.resume and (self.run_dir / CHECKPOINT).exists():
+        if self.resuming:
             state, optimizers, batch_rng = self._load_checkpoint()
         else:
             first = self.method.stages[0]
             state = TrainingState(lr=self.initial_lr(first), aggressive=first.aggressive)
             optimizers = self._optimizers(first, state.lr)
             batch_rng = np.random.default_rng(self.config.seed)
-            atomic.write_json(self.run_dir / "train_config.json", dataclasses.asdict(self.config))
-        while not state.finished:
-            self.run_stage(state, optimizers, batch_rng)
+            atomic.write_json(self.run_dir / TRAIN_CONFIG,
+                              dataclasses.asdict(self.config) | {"model_size": self.model_size()})
+        try:
+            while not state.finished:
+                self.run_stage(state, optimizers, batch_rng)
+        except KeyboardInterrupt:
+            self.say(self.interrupted_message())
+            raise
         return state
+
+    def interrupted_message(self) -> str:
+        command = f"probe train-vae {shlex.quote(self.config.dataset)} --run-dir {shlex.quote(str(self.run_dir))}"
+        if self.saved_at is None:
+            return f"interrupted before the first checkpoint: nothing to resume; start again with: {command}"
+        where = f"epoch {self.saved_at['epoch']}"
+        if len(self.method.stages) > 1:
+            where = f"stage {self.saved_at['stage']} {where}"
+        return (f"interrupted: the last checkpoint (end of {where}) is in {self.run_dir / CHECKPOINT}; "
+                f"continue with: {command} --resume")
 
     def evaluate(self) -> dict:
         """Test-set LM metrics of the final weights, written to metrics.json."""
-        bar = (lambda it, total: tqdm(it, total=total, desc="test metrics", leave=False)) if self.config.progress else None
+        bar = lambda it, total: progress_bar(it, total=total, desc="test metrics", enabled=self.config.progress, leave=False)
         metrics = evaluate_lm(self.model, self.splits["test"], self.device, self.preset.iw_samples,
                               max_decoder_tokens=decoder_token_budget(self.device), seed=self.config.seed,
                               progress=bar)
