@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE_LEVEL = 0.95
 # Upper bound on resampled values held in memory at once (80 MB of float64).
@@ -89,6 +88,8 @@ def _interval(
     n_resamples: int,
     seed: int,
 ) -> tuple[float, float]:
+    from scipy import stats  # here: scipy takes a tenth of a second to import, and only comparisons need it
+
     largest = max(sample.size for sample in samples)
     result = stats.bootstrap(
         samples,

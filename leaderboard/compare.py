@@ -1,11 +1,14 @@
-"""Task-by-task comparison of two encoders with bootstrap intervals on the difference."""
+"""Task-by-task comparison of two encoders with bootstrap intervals on the difference, and which one is
+better: the direction of each score comes from the records (leaderboard.direction), not from tasks/."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from leaderboard.bootstrap import paired_bootstrap_diff, unpaired_bootstrap_diff
+from leaderboard.direction import arrow, shared_direction
 from leaderboard.errors import LeaderboardError
+from leaderboard.examples import with_examples
 from leaderboard.schema import Leaderboard, TaskResult
 
 
@@ -17,7 +20,8 @@ class Comparison:
     difference of the means of the resampled values (the same quantity when the
     main score is the mean of ``per_example`` or of the per-seed values). They
     are None when the results hold no values to resample, and ``note`` says how
-    the interval was obtained or why there is none.
+    the interval was obtained or why there is none. ``higher_is_better`` is
+    the recorded direction of the score (None: unknown or descriptive).
     """
 
     task_key: str
@@ -29,6 +33,34 @@ class Comparison:
     hi: float | None
     paired: bool
     note: str
+    higher_is_better: bool | None = None
+
+    @property
+    def better(self) -> str | None:
+        """"A" or "B", whichever scores better by the recorded direction; None for a tie or no direction."""
+        if self.higher_is_better is None or self.diff == 0:
+            return None
+        return "B" if (self.diff > 0) == self.higher_is_better else "A"
+
+    @property
+    def interval_excludes_zero(self) -> bool | None:
+        """Whether the 95% interval of ``b - a`` lies on the side of the difference, away from 0."""
+        if self.lo is None or self.hi is None:
+            return None
+        return (self.diff > 0 and self.lo > 0) or (self.diff < 0 and self.hi < 0)
+
+    @property
+    def verdict(self) -> str:
+        """Which entry is better and whether the interval supports it; empty for a descriptive score."""
+        if self.higher_is_better is None:
+            return ""
+        if self.better is None:
+            return "no difference"
+        if self.interval_excludes_zero is None:
+            return f"{self.better} better (no interval)"
+        if self.interval_excludes_zero:
+            return f"{self.better} better (interval excludes 0)"
+        return f"{self.better} ahead, not significant (interval includes 0)"
 
 
 def compare_entries(
@@ -49,7 +81,7 @@ def compare_entries(
     results_b = board.get_entry(entry_b).results
     comparisons = []
     for key in sorted(results_a.keys() & results_b.keys()):
-        a, b = results_a[key], results_b[key]
+        a, b = with_examples(board.path, results_a[key]), with_examples(board.path, results_b[key])
         if a.status != "ok" or b.status != "ok":
             continue
         if a.main_score_name != b.main_score_name:
@@ -85,6 +117,7 @@ def _compare(key: str, a: TaskResult, b: TaskResult, n_resamples: int, seed: int
     else:
         note = "no interval: neither per-example nor per-seed values on both sides"
     return Comparison(
+        higher_is_better=shared_direction([a, b]),
         task_key=key,
         score_name=a.main_score_name,
         a=a.main_score,
@@ -100,3 +133,13 @@ def _compare(key: str, a: TaskResult, b: TaskResult, n_resamples: int, seed: int
 def _resamplable(values: list[float] | None) -> bool:
     # A bootstrap needs at least two values to say anything about spread.
     return values is not None and len(values) >= 2
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """One line per task, e.g. ``few-label/yelp accuracy ↑: A 0.8100  B 0.8400  B−A +0.0300 [+0.0100, +0.0500]
+    B better (interval excludes 0)  (paired bootstrap over 10000 shared examples)``."""
+    c = comparison
+    name = f"{c.score_name} {arrow(c.higher_is_better)}".rstrip()
+    interval = f"[{c.lo:+.4f}, {c.hi:+.4f}]" if c.lo is not None else "[no interval]"
+    verdict = f"  {c.verdict}" if c.verdict else ""
+    return f"{c.task_key} {name}: A {c.a:.4f}  B {c.b:.4f}  B−A {c.diff:+.4f} {interval}{verdict}  ({c.note})"

@@ -12,7 +12,6 @@ import html
 import io
 import os
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,28 +20,37 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from vae.atomic import write_text
+from probe_common.atomic import write_text
+from leaderboard.direction import arrow, shared_direction
 from leaderboard.errors import LeaderboardError
+from leaderboard.examples import with_examples
 from leaderboard.schema import Leaderboard, TaskResult, utc_now
-from leaderboard.table import format_cell, show_table
+from leaderboard.table import column_directions, column_header, format_cell, show_table
 
 
 @dataclass(frozen=True)
-class _CurvePlot:
-    """How to draw one task's ``extra["curve"]`` (a mapping x -> y) per entry."""
+class _PlotKind:
+    """How the page draws one kind of plot; a result asks for one in its ``plot`` field (the task's metadata).
 
-    task: str
-    title: str
-    x_label: str
-    y_label: str
-    log_x: bool
+    The kind fixes the section and the x axis (what ``extra`` holds); the y axis of a curve is the result's
+    own ``main_score_label``, so no task name is known here.
+    """
+
+    section: str
+    extra_key: str  # the field of ``extra`` the plot reads
+    x_label: str = ""
+    log_x: bool = False
 
 
-_CURVE_PLOTS = (
-    _CurvePlot("few-label", "Few-label accuracy", "number of labels", "accuracy", log_x=True),
-    _CurvePlot("noisy-recon", "Reconstruction under noise", "k", "loss", log_x=False),
-)
-_SCATTER_TASK = "smoothness"
+_SCATTER_X, _SCATTER_Y = "L2 distance of the codes", "word edit distance of the sentences"
+# The plot kinds the page draws, by the name a result gives in its `plot` field (tasks.base.PLOT_KINDS).
+PLOT_KINDS = {
+    "label-curve": _PlotKind("Scores against the number of labels", "curve", "number of labelled examples", True),
+    "k-curve": _PlotKind("Scores against input noise", "curve", "k (word swaps)"),
+    "smoothness-scatter": _PlotKind("Code distance against edit distance", "scatter"),
+    "interpolations": _PlotKind("Interpolations", "interpolations"),
+}
+
 
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
@@ -57,16 +65,21 @@ img { max-width: 100%; }
 def render_html(board: Leaderboard, out_path: str | os.PathLike) -> Path:
     """Write the leaderboard page to ``out_path`` atomically and return the path.
 
-    Plots are drawn from ``extra`` of successful results: few-label accuracy
-    against number of labels, noisy-reconstruction loss against k, and the
-    smoothness scatter; ``extra["interpolations"]`` of any task is shown as
-    text. A plot without data is replaced by a note.
+    The table marks each column's direction. Each successful result is drawn
+    as its ``plot`` field says (label curve, k curve, smoothness scatter,
+    interpolation text), from its ``extra``; results without one are in the
+    table only. A kind of plot without data is replaced by a note.
     """
+    plotted = _results_by_plot(board)
     sections = [_table_section(board)]
-    for plot in _CURVE_PLOTS:
-        sections.append(_curve_section(board, plot))
-    sections.append(_scatter_section(board))
-    sections.append(_interpolation_section(board))
+    for kind_name, kind in PLOT_KINDS.items():
+        groups = plotted.get(kind_name, {})
+        if kind.extra_key == "curve":
+            sections.append(_curve_section(kind, groups))
+        elif kind.extra_key == "scatter":
+            sections.append(_scatter_section(kind, groups))
+        else:
+            sections.append(_interpolation_section(kind, groups))
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>Leaderboard</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
@@ -92,77 +105,91 @@ def _table_section(board: Leaderboard) -> str:
     columns, rows = show_table(board)
     if not rows:
         return "<h2>Scores</h2>\n" + _note("No results yet.")
-    header = "".join(f"<th>{_e(column)}</th>" for column in columns)
+    directions = column_directions(board)
+    header = "".join(f"<th>{_e(column_header(column, directions))}</th>" for column in columns)
     body = []
     for entry_id, *cells in rows:
         scores = "".join(f'<td class="num">{_e(format_cell(cell))}</td>' for cell in cells)
         body.append(f"<tr><td>{_e(entry_id)}</td>{scores}</tr>")
+    legend = _note("↑ higher is better, ↓ lower is better; unmarked: descriptive or unknown.")
     return (
         "<h2>Scores</h2>\n<table>\n"
-        f"<thead><tr>{header}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>"
+        f"<thead><tr>{header}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n" + legend
     )
 
 
-def _results_of(board: Leaderboard, task: str | None = None) -> Iterator[tuple[str, TaskResult]]:
-    """``(entry_id, result)`` for the successful results of ``task`` (any task if None)."""
+# kind -> "{task}/{dataset}" -> [(entry_id, result)], for the successful results that ask for a plot.
+_PlotGroups = dict[str, list[tuple[str, TaskResult]]]
+
+
+def _results_by_plot(board: Leaderboard) -> dict[str, _PlotGroups]:
+    plotted: dict[str, _PlotGroups] = defaultdict(lambda: defaultdict(list))
     for entry_id, entry in sorted(board.entries.items()):
-        for _, result in sorted(entry.results.items()):
-            if result.status == "ok" and (task is None or result.task == task):
-                yield entry_id, result
+        for key, result in sorted(entry.results.items()):
+            kind = getattr(result, "plot", None)  # None: older records, and tasks drawn in the table only
+            if result.status == "ok" and kind in PLOT_KINDS:
+                result = with_examples(board.path, result)  # extra lives in the result's per-example file
+            if result.status == "ok" and kind in PLOT_KINDS and PLOT_KINDS[kind].extra_key in result.extra:
+                plotted[kind][key].append((entry_id, result))
+    return plotted
 
 
-def _curve_section(board: Leaderboard, plot: _CurvePlot) -> str:
-    by_dataset: dict[str, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    for entry_id, result in _results_of(board, plot.task):
-        if "curve" in result.extra:
-            by_dataset[result.dataset].append((entry_id, _curve(entry_id, result)))
-    parts = [f"<h2>{_e(plot.title)}</h2>"]
-    if not by_dataset:
-        parts.append(_note(f"No {plot.task} curves on this board."))
-    for dataset, curves in sorted(by_dataset.items()):
+def _y_label(results: list[tuple[str, TaskResult]]) -> str:
+    """The group's main score as its records describe it, with its direction."""
+    _, first = results[0]
+    label = getattr(first, "main_score_label", None) or first.main_score_name
+    return f"{label} {arrow(shared_direction(result for _, result in results))}".rstrip()
+
+
+def _caption(key: str, results: list[tuple[str, TaskResult]]) -> str:
+    paper_ref = getattr(results[0][1], "paper_ref", None)
+    return f"{key} ({paper_ref})" if paper_ref else key
+
+
+def _curve_section(kind: _PlotKind, groups: _PlotGroups) -> str:
+    parts = [f"<h2>{_e(kind.section)}</h2>"]
+    if not groups:
+        parts.append(_note(f"No {kind.section.lower()} on this board."))
+    for key, results in sorted(groups.items()):
         figure, axes = _new_figure()
-        for entry_id, points in curves:
+        for entry_id, result in results:
+            points = _curve(entry_id, result)
             axes.plot(points[:, 0], points[:, 1], marker="o", label=entry_id)
-        if plot.log_x:
+        if kind.log_x:
             axes.set_xscale("log")
-        axes.set(title=f"{plot.task}/{dataset}", xlabel=plot.x_label, ylabel=plot.y_label)
+        y_label = _y_label(results)
+        axes.set(title=_caption(key, results), xlabel=kind.x_label, ylabel=y_label)
         axes.legend(fontsize="small")
-        parts.append(_image(figure, f"{plot.title} on {dataset}"))
+        parts.append(_image(figure, f"{_caption(key, results)}: {y_label} against {kind.x_label}"))
     return "\n".join(parts)
 
 
-def _scatter_section(board: Leaderboard) -> str:
-    by_dataset: dict[str, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    for entry_id, result in _results_of(board, _SCATTER_TASK):
-        if "scatter" in result.extra:
-            by_dataset[result.dataset].append((entry_id, _scatter(entry_id, result)))
-    parts = ["<h2>Smoothness</h2>"]
-    if not by_dataset:
-        parts.append(_note(f"No {_SCATTER_TASK} scatter on this board."))
-    for dataset, scatters in sorted(by_dataset.items()):
+def _scatter_section(kind: _PlotKind, groups: _PlotGroups) -> str:
+    parts = [f"<h2>{_e(kind.section)}</h2>"]
+    if not groups:
+        parts.append(_note(f"No {kind.section.lower()} on this board."))
+    for key, results in sorted(groups.items()):
         figure, axes = _new_figure()
-        for entry_id, points in scatters:
-            axes.scatter(points[:, 0], points[:, 1], s=8, alpha=0.5, label=entry_id)
-        axes.set(
-            title=f"{_SCATTER_TASK}/{dataset}",
-            xlabel="latent distance",
-            ylabel="edit distance of decoded text",
-        )
+        for entry_id, result in results:
+            points = _scatter(entry_id, result)
+            axes.scatter(points[:, 0], points[:, 1], s=8, alpha=0.5, label=f"{entry_id} ({result.main_score:.3f})")
+        # The axes are the pairs' two distances; the title names the main score, the legend gives its values.
+        title = f"{_caption(key, results)}: {_y_label(results)}"
+        axes.set(title=title, xlabel=_SCATTER_X, ylabel=_SCATTER_Y)
         axes.legend(fontsize="small")
-        parts.append(_image(figure, f"Smoothness on {dataset}"))
+        parts.append(_image(figure, f"{title}; {_SCATTER_Y} against {_SCATTER_X}"))
     return "\n".join(parts)
 
 
-def _interpolation_section(board: Leaderboard) -> str:
-    parts = ["<h2>Interpolations</h2>"]
-    for entry_id, result in _results_of(board):
-        if "interpolations" not in result.extra:
-            continue
-        parts.append(f"<h3>{_e(entry_id)} &middot; {_e(result.key)}</h3>")
-        for path in _interpolations(entry_id, result):
-            ends = f": {_e(path.get('source') or '')} &rarr; {_e(path.get('target') or '')}" if path.get("source") else ""
-            items = "".join(f"<li>{_e(sentence)}</li>" for sentence in path["sentences"])
-            parts.append(f"<p>{_e(str(path.get('kind', '')))}{ends}</p><ol>{items}</ol>")
+def _interpolation_section(kind: _PlotKind, groups: _PlotGroups) -> str:
+    parts = [f"<h2>{_e(kind.section)}</h2>"]
+    for key, results in sorted(groups.items()):
+        for entry_id, result in results:
+            parts.append(f"<h3>{_e(entry_id)} &middot; {_e(key)}</h3>")
+            for path in _interpolations(entry_id, result):
+                ends = f": {_e(path.get('source') or '')} &rarr; {_e(path.get('target') or '')}" if path.get("source") else ""
+                items = "".join(f"<li>{_e(sentence)}</li>" for sentence in path["sentences"])
+                parts.append(f"<p>{_e(str(path.get('kind', '')))}{ends}</p><ol>{items}</ol>")
     if len(parts) == 1:
         parts.append(_note("No interpolations on this board."))
     return "\n".join(parts)

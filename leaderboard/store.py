@@ -1,73 +1,75 @@
-"""Reading and updating a leaderboard file safely.
+"""Reading and updating a leaderboard file and its per-example files safely.
 
-Writers serialise on ``<file>.lock`` and replace the file atomically, so
-concurrent writers lose no result and readers, who take no lock, always see a
-complete file. A file that cannot be read as a leaderboard is reported and
-left untouched.
+Writers serialise on ``<file>.lock``; each per-example file and then the board are replaced atomically, so
+concurrent writers lose no result and readers, who take no lock, always see complete files (a per-example file
+exists before the board that names it). A file that cannot be read as a leaderboard is reported and left
+untouched.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from filelock import FileLock
+from pydantic import ValidationError
 
-from vae.atomic import write_text
 from leaderboard.errors import LeaderboardError
-from leaderboard.schema import Entry, Leaderboard, TaskResult
+from leaderboard.examples import load_examples, store_examples, with_examples
+from leaderboard.layout import board_text, read_board_json
+from leaderboard.schema import Entry, Leaderboard, TaskResult, one_line
+from probe_common.atomic import write_text
+
+__all__ = ["add_result", "check_writable", "load", "load_examples", "with_examples"]
 
 
 def load(path: str | os.PathLike) -> Leaderboard:
-    """Read the leaderboard at ``path``; a missing file is an empty leaderboard.
+    """Read the leaderboard at ``path``, every field checked; a missing file is an empty leaderboard.
 
-    Raises :class:`LeaderboardError` naming the file if it is not valid JSON
-    (with line and column) or not a leaderboard of this schema version.
+    Raises :class:`LeaderboardError` naming the file if it is not valid JSON (with line and column) or not a
+    leaderboard of a version this code reads. Per-example files are not read here (see :func:`load_examples`);
+    ``probe leaderboard show`` reads only what it shows (leaderboard.summary).
     """
     path = Path(path)
+    data = read_board_json(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Leaderboard()
-    except IsADirectoryError:
-        raise LeaderboardError(f"{path}: is a folder; --leaderboard takes a JSON file") from None
-    except OSError as err:  # no permission, an I/O error
-        raise LeaderboardError(f"{path}: cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError as err:
-        raise LeaderboardError(
-            f"{path}: not UTF-8 text ({err.reason} at byte {err.start})"
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise LeaderboardError(
-            f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
-        ) from None
-    try:
-        return Leaderboard.from_dict(data)
-    except LeaderboardError as err:
-        raise LeaderboardError(f"{path}: {err}") from None
+        board = Leaderboard() if data is None else Leaderboard.model_validate(data)
+    except ValidationError as error:
+        raise LeaderboardError(f"{path}: {one_line(error)}") from None
+    board._path = str(path)
+    return board
 
 
 def add_result(path: str | os.PathLike, entry_meta: Entry, task_result: TaskResult) -> Entry:
     """Add ``task_result`` for the encoder ``entry_meta`` to the file at ``path``.
 
-    Creates the file (and its directory) if needed. A result for the same entry
-    and ``"{task}/{dataset}"`` is replaced and the old one kept in the entry's
-    history; see :meth:`Leaderboard.add_result`. Returns the updated entry.
+    Creates the file (and its directory) if needed. The result's ``per_example`` values and ``extra`` go to a
+    per-example file beside the board (see :mod:`leaderboard.examples`); the board keeps its summary. A result for
+    the same entry and ``"{task}/{dataset}"`` is replaced and the old one kept in the entry's history; see
+    :meth:`Leaderboard.add_result`. Returns the updated entry.
     """
+    from filelock import FileLock  # here: readers need no lock, and `show` should not pay for importing it
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{path}.lock"):
             board = load(path)
-            entry = board.add_result(entry_meta, task_result)
-            text = json.dumps(board.to_dict(), indent=1, allow_nan=False)
-            write_text(path, text + "\n")  # atomic: a failed write leaves the old file as it was
+            _store_inline_examples(path, board)  # a version-1 board keeps its values inline until now
+            entry = board.add_result(entry_meta, store_examples(path, task_result))
+            # Atomic, and after the per-example file: a failed write leaves the old board as it was.
+            write_text(path, board_text(board))
     except OSError as err:  # the lock file or folder cannot be made: read-only or full disk
         raise LeaderboardError(f"{path}: cannot write: {err.strerror or err}") from None
     return entry
+
+
+def _store_inline_examples(path: Path, board: Leaderboard) -> None:
+    for entry in board.entries.values():
+        for key, result in entry.results.items():
+            if result.has_inline_examples:
+                entry.results[key] = store_examples(path, result)
+        entry.history = [store_examples(path, result) if result.has_inline_examples else result
+                         for result in entry.history]
 
 
 def check_writable(path: str | os.PathLike) -> None:

@@ -1,11 +1,19 @@
-"""The leaderboard as a table: one row per entry, one column per task's main score."""
+"""The leaderboard as a table: one row per entry, one column per task's main score.
+
+Each column's direction (↑ higher is better, ↓ lower is better) comes from its records (leaderboard.direction),
+and sorting by a column puts the best first unless told otherwise.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from leaderboard.direction import arrow, shared_direction, sorts_descending
 from leaderboard.errors import LeaderboardError
-from leaderboard.schema import Leaderboard
+
+if TYPE_CHECKING:  # a summary (leaderboard.summary) works as well: `show` must not pay for importing pydantic
+    from leaderboard.schema import Leaderboard
 
 ENTRY_COLUMN = "entry"
 NOT_APPLICABLE = "n/a"
@@ -20,7 +28,7 @@ def show_table(
     tasks: Iterable[str] | str | None = None,
     dataset: str | None = None,
     sort_by: str | None = None,
-    descending: bool = True,
+    descending: bool | None = None,
 ) -> tuple[list[str], list[list[Cell]]]:
     """Main scores as ``(columns, rows)``.
 
@@ -28,7 +36,9 @@ def show_table(
     alphabetical order, restricted to the given task names and dataset. Each
     row starts with an entry id; only entries with a result in some column are
     listed. Rows are ordered by entry id, or by the ``sort_by`` column with
-    entries lacking a score there last.
+    entries lacking a score there last. ``descending=None`` puts the best first
+    by the column's recorded direction (highest first when it is unknown);
+    True or False overrides it.
     """
     results = [
         (entry_id, result)
@@ -51,12 +61,28 @@ def show_table(
     columns = [ENTRY_COLUMN, *keys]
     rows = [[entry_id, *(row.get(key) for key in keys)] for entry_id, row in sorted(cells.items())]
     if sort_by is not None:
+        if descending is None:
+            column = [result for _, result in results if result.key == sort_by]
+            descending = sort_by != ENTRY_COLUMN and sorts_descending(shared_direction(column))
         rows = _sort_rows(rows, columns, sort_by, descending)
     return columns, rows
 
 
-def format_table(columns: list[str], rows: list[list[Cell]]) -> str:
-    """A plain-text table for the terminal: names left-aligned, scores right-aligned."""
+def column_directions(board: Leaderboard) -> dict[str, bool | None]:
+    """``"{task}/{dataset}"`` -> whether higher is better there, from the records (None: unknown)."""
+    by_key: dict[str, list] = {}
+    for entry in board.entries.values():
+        for result in entry.results.values():
+            by_key.setdefault(result.key, []).append(result)
+    return {key: shared_direction(results) for key, results in by_key.items()}
+
+
+def format_table(
+    columns: list[str], rows: list[list[Cell]], directions: dict[str, bool | None] | None = None
+) -> str:
+    """A plain-text table for the terminal: names left-aligned, scores right-aligned; with ``directions``
+    (see :func:`column_directions`) each score column is marked ↑ or ↓."""
+    columns = [column_header(column, directions) for column in columns]
     body = [[format_cell(cell) for cell in row] for row in rows]
     widths = [max(map(len, column)) for column in zip(columns, *body)]
 
@@ -67,6 +93,11 @@ def format_table(columns: list[str], rows: list[list[Cell]]) -> str:
 
     rule = ["-" * width for width in widths]
     return "\n".join([line(columns), line(rule), *map(line, body)])
+
+
+def column_header(column: str, directions: dict[str, bool | None] | None) -> str:
+    """A column's name with its direction mark, e.g. ``lm/ptb ↓``."""
+    return f"{column} {arrow((directions or {}).get(column))}".rstrip()
 
 
 def format_cell(cell: Cell) -> str:

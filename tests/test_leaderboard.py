@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from leaderboard import (
     SCHEMA_VERSION,
@@ -18,10 +19,13 @@ from leaderboard import (
     compare_entries,
     format_table,
     load,
+    load_examples,
     paired_bootstrap_diff,
     render_html,
     show_table,
+    with_examples as with_stored_examples,
 )
+from leaderboard.schema import one_line
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -85,6 +89,7 @@ def test_round_trip_keeps_every_value(tmp_path):
         per_example=np.array([True, False, True]),  # 0/1 correctness
         example_ids_hash="ids-1",
         extra={"curve": {"10": 0.6, "100": 0.8}},
+        higher_is_better=True, main_score_label="accuracy", plot="label-curve", paper_ref="Table 8",
     )
     add_result(path, make_entry(), result)
     add_result(path, make_entry(), TaskResult.not_applicable(
@@ -94,18 +99,24 @@ def test_round_trip_keeps_every_value(tmp_path):
 
     board = load(path)
     entry = board.get_entry("yelp-pretrain-fb-lam6")
+    stored = entry.results["few-label/yelp"]
     assert entry == make_entry(
-        results={result.key: result, "interpolate/yelp": entry.results["interpolate/yelp"]},
+        results={result.key: stored, "interpolate/yelp": entry.results["interpolate/yelp"]},
         date=entry.date,
     )
-    assert entry.results["few-label/yelp"] == result
-    assert entry.results["few-label/yelp"].ci95 == (0.78, 0.82)
-    assert entry.results["few-label/yelp"].per_example == [1.0, 0.0, 1.0]
+    # The board holds the summary; per-example values and extra come from the result's per-example file.
+    assert stored.per_example is None and stored.extra == {}
+    assert stored.model_copy(update={"examples_sha256": None}) == result.model_copy(
+        update={"per_example": None, "extra": {}})
+    assert with_stored_examples(path, stored) == result.model_copy(update={"examples_sha256": stored.examples_sha256})
+    assert with_stored_examples(path, stored).per_example == [1.0, 0.0, 1.0]
+    assert stored.ci95 == (0.78, 0.82)
+    assert (stored.higher_is_better, stored.main_score_label, stored.plot) == (True, "accuracy", "label-curve")
     assert entry.results["interpolate/yelp"].reason == "encoder has no decoder"
     on_disk = json.loads(path.read_text())
-    assert on_disk["schema_version"] == SCHEMA_VERSION
+    assert on_disk["schema_version"] == SCHEMA_VERSION == 2
     assert on_disk["format"] == "probe-leaderboard"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["board.json", "board.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["board.examples", "board.json", "board.json.lock"]
 
 
 def test_rerun_replaces_result_and_keeps_old_in_history(tmp_path):
@@ -119,6 +130,7 @@ def test_rerun_replaces_result_and_keeps_old_in_history(tmp_path):
     entry = load(path).get_entry("yelp-pretrain-fb-lam6")
     assert entry.results["few-label/yelp"] == second
     assert entry.history == [first]
+    assert entry.history[0].main_score == 0.7
     assert set(entry.results) == {"few-label/yelp", "smoothness/yelp"}
 
 
@@ -134,7 +146,8 @@ def test_same_id_with_other_weights_or_data_is_refused(tmp_path):
 
 def _add_many(path, writer, count):
     for index in range(count):
-        add_result(path, make_entry(f"writer{writer}-{index}"), make_result())
+        values = [float((writer * count + index) >> bit & 1) for bit in range(8)]  # distinct for every result
+        add_result(path, make_entry(f"writer{writer}-{index}"), with_examples(values, f"ids-{writer}-{index}"))
 
 
 def test_concurrent_writers_lose_nothing(tmp_path):
@@ -146,8 +159,18 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     for process in writers:
         process.join(timeout=60)
         assert process.exitcode == 0
+    board = load(path)
     expected = {f"writer{writer}-{index}" for writer in (0, 1) for index in range(20)}
-    assert set(load(path).entries) == expected
+    assert set(board.entries) == expected
+    # Every result's per-example file is there, whole, and holds that result's values.
+    for entry_id, entry in board.entries.items():
+        writer, index = map(int, entry_id.removeprefix("writer").split("-"))
+        number = writer * 20 + index
+        values = load_examples(path, entry.results["few-label/yelp"]).per_example
+        assert values == [float(number >> bit & 1) for bit in range(8)]
+    sidecars = sorted((tmp_path / "board.examples").iterdir())
+    assert len(sidecars) == len({entry.results["few-label/yelp"].examples_sha256 for entry in board.entries.values()})
+    assert not any(name.name.startswith(".") for name in sidecars)  # no temporary file left behind
 
 
 @pytest.mark.parametrize(
@@ -158,7 +181,11 @@ def test_concurrent_writers_lose_nothing(tmp_path):
         ("[1, 2]", "not a leaderboard file"),
         (
             '{"format": "probe-leaderboard", "schema_version": 99, "entries": {}}',
-            "schema_version 99",
+            "schema_version 99 was written by a newer probe.*upgrade probe",
+        ),
+        (
+            '{"format": "probe-leaderboard", "schema_version": 0, "entries": {}}',
+            "unsupported schema_version 0.*re-run the tasks",
         ),
     ],
 )
@@ -185,7 +212,7 @@ def test_invalid_entry_inside_file_names_the_field(tmp_path):
     data = json.loads(path.read_text())
     data["entries"]["yelp-pretrain-fb-lam6"]["results"]["few-label/yelp"]["main_score"] = "high"
     path.write_text(json.dumps(data))
-    message = r"few-label/yelp.*main_score must be a finite number"
+    message = r"few-label/yelp\.main_score: Input should be a valid number"
     with pytest.raises(LeaderboardError, match=message):
         load(path)
 
@@ -193,26 +220,37 @@ def test_invalid_entry_inside_file_names_the_field(tmp_path):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (dict(status="done"), "status"),
+        (dict(status="done"), "status: Input should be 'ok' or 'not_applicable'"),
         (dict(main_score=0.5), "must equal main_score"),
-        (dict(main_score=float("nan")), "finite"),
+        (dict(main_score=float("nan")), "main_score: Input should be a finite number"),
+        (dict(main_score=True, scores={"accuracy": True}), "main_score: Input should be a valid number"),
+        (dict(n_examples="3"), "n_examples: must be an integer"),
         (dict(per_example=[1, 0], n_examples=3), "n_examples"),
+        (dict(per_example=["1"], n_examples=1), "per_example.0: Input should be a valid number"),
         (dict(per_seed={"recall": [0.1]}), "per_seed keys"),
         (dict(ci95=(0.9, 0.1)), "exceeds"),
-        (dict(extra={"curve": np.arange(3)}), "JSON"),
+        (dict(extra={"curve": np.arange(3)}), "extra: must be JSON-serialisable"),
         (dict(reason="why not"), "not_applicable"),
+        (dict(plot="bar-chart"), "plot: Input should be 'label-curve'"),
     ],
 )
 def test_task_result_validation(overrides, message):
-    with pytest.raises(LeaderboardError, match=message):
+    with pytest.raises(ValidationError) as caught:
         make_result(**overrides)
+    assert re.search(message, one_line(caught.value))
 
 
-def test_from_dict_rejects_unknown_fields():
-    data = make_result().to_dict()
-    data["mainscore"] = 1.0
-    with pytest.raises(LeaderboardError, match="unknown field.*mainscore"):
-        TaskResult.from_dict(data)
+def test_unknown_fields_are_refused_in_code_and_in_files(tmp_path):
+    with pytest.raises(ValidationError) as caught:
+        TaskResult(**make_result().model_dump(), mainscore=1.0)
+    assert one_line(caught.value) == "mainscore: Extra inputs are not permitted"
+    path = tmp_path / "board.json"
+    add_result(path, make_entry(), make_result())
+    data = json.loads(path.read_text())
+    data["entries"]["yelp-pretrain-fb-lam6"]["results"]["few-label/yelp"]["mainscore"] = 1.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(LeaderboardError, match=r"few-label/yelp\.mainscore: Extra inputs are not permitted"):
+        load(path)
 
 
 # Bootstrap
@@ -389,16 +427,18 @@ def test_format_table(board):
 
 def test_render_html_embeds_plots_and_escapes_text(tmp_path):
     path = tmp_path / "board.json"
+    # Each result says which plot it wants (the task's metadata, copied by the runner).
     add_result(path, make_entry("enc<1>"), make_result(
-        extra={"curve": {"10": 0.5, "100": 0.7, "1000": 0.8}}))
+        plot="label-curve", extra={"curve": {"10": 0.5, "100": 0.7, "1000": 0.8}}))
     add_result(path, make_entry("enc-2", sha=SHA_B), make_result(
-        extra={"curve": {"10": 0.6, "100": 0.75}}))
+        plot="label-curve", extra={"curve": {"10": 0.6, "100": 0.75}}))
     add_result(path, make_entry("enc-2", sha=SHA_B), make_result(
         task="noisy-recon", main_score_name="loss", scores={"loss": 2.0}, score=2.0,
-        extra={"curve": {"0": 1.0, "1": 2.0, "2": 3.0}}))
+        plot="k-curve", extra={"curve": {"0": 1.0, "1": 2.0, "2": 3.0}}))
     add_result(path, make_entry("enc-2", sha=SHA_B), make_result(
-        task="smoothness", extra={
-            "scatter": [[0.1, 1], [0.5, 3], [0.9, 6]],
+        task="smoothness", plot="smoothness-scatter", extra={"scatter": [[0.1, 1], [0.5, 3], [0.9, 6]]}))
+    add_result(path, make_entry("enc-2", sha=SHA_B), make_result(
+        task="interpolation", plot="interpolations", extra={
             "interpolations": [{"kind": "posterior", "source": "the food was <b>great</b>",
                                 "target": "the food was bad",
                                 "sentences": ["the food was <b>great</b>", "the food was bad"]}],
@@ -418,6 +458,6 @@ def test_render_html_embeds_plots_and_escapes_text(tmp_path):
 def test_render_html_without_plot_data_leaves_notes(board, tmp_path):
     page = render_html(board, tmp_path / "board.html").read_text()
     assert "<img" not in page
-    assert "No few-label curves on this board." in page
+    assert "No scores against the number of labels on this board." in page
     assert "No interpolations on this board." in page
     assert "<td>A</td>" in page and "n/a" in page

@@ -1,64 +1,15 @@
-"""Atomic writes (temp file in the same folder + rename), so a crash never leaves half a file."""
+"""Atomic writes for vae/: the shared ones from probe_common.atomic, plus checkpoints saved with torch."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
-from .errors import WriteError
+from probe_common.atomic import replace_with, write_bytes, write_json, write_jsonl, write_text
 
-
-def _replace_with(path: Path, write) -> None:
-    path = Path(path)
-    try:
-        _write_then_rename(path, write)
-    except OSError as error:  # read-only or full disk, a folder in the way: one line naming the file
-        raise WriteError(path, error) from None
-    _fsync_directory(path.parent)
-
-
-def _write_then_rename(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; directories cannot be opened on Windows.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_text(path: Path, text: str) -> None:
-    _replace_with(path, lambda handle: handle.write(text.encode("utf-8")))
-
-
-def write_json(path: Path, value) -> None:
-    write_text(path, json.dumps(value, indent=2, sort_keys=False) + "\n")
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
+__all__ = ["replace_with", "torch_save", "write_bytes", "write_json", "write_jsonl", "write_text"]
 
 
 def torch_save(path: Path, value) -> None:
-    import torch  # here, not at the top: the leaderboard writes through this module without torch
+    import torch  # here, not at the top: importing vae.atomic must not load torch
 
-    _replace_with(path, lambda handle: torch.save(value, handle))
+    replace_with(path, lambda handle: torch.save(value, handle))

@@ -1,0 +1,60 @@
+"""probe_common: the errors, atomic writes and hashes that vae/, tasks/, probe/ and leaderboard/ share."""
+
+import errno
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from probe_common import atomic
+from probe_common.errors import DataError, ProbeError, WriteError
+from probe_common.hashing import bytes_sha256, file_sha256, json_sha256, lines_sha256
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_one_error_hierarchy_for_every_part():
+    import vae.atomic
+    import vae.errors
+    from leaderboard.errors import CorruptExamples, LeaderboardError, MissingExamples
+
+    assert vae.errors.ProbeError is ProbeError and vae.errors.DataError is DataError  # older imports still work
+    assert vae.atomic.write_text is atomic.write_text
+    assert all(issubclass(error, ProbeError) for error in (LeaderboardError, MissingExamples, CorruptExamples))
+    assert str(DataError("train.txt", "blank line", line=3)) == "train.txt:3: blank line"
+
+
+def test_probe_common_imports_only_the_standard_library():
+    code = ("import sys, probe_common.errors, probe_common.atomic, probe_common.hashing; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'numpy', 'vae', 'leaderboard', "
+            "'pydantic'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_hashes_are_sha256_hex_of_the_bytes_they_name(tmp_path):
+    abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2 test vector
+    assert bytes_sha256(b"abc") == abc
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"abc" * 1_000_000)  # several read blocks
+    assert file_sha256(big) == hashlib.sha256(b"abc" * 1_000_000).hexdigest()
+    assert lines_sha256(["a", "b"]) == hashlib.sha256(b"a\nb").hexdigest()
+    assert json_sha256({"b": 1, "a": [2]}) == json_sha256({"a": [2], "b": 1}) == hashlib.sha256(
+        b'{"a": [2], "b": 1}').hexdigest()
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary_one(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.json"
+    atomic.write_json(path, {"old": 1})
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "replace", read_only)
+    with pytest.raises(WriteError, match=f"{path}: cannot write: Read-only file system"):
+        atomic.write_json(path, {"new": 2})
+    assert path.read_text() == '{\n  "old": 1\n}\n'
+    assert os.listdir(tmp_path) == ["metrics.json"]
