@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from leaderboard.schema import TaskResult
 from tasks.base import Encoder, Task, TaskData
 from tasks.dataset_choice import training_corpus
 from vae.data.corpus import Corpus
@@ -29,15 +28,15 @@ class CorpusCheck:
         vocabulary = getattr(encoder.decoder, "vocabulary", None)  # a VAE run's words (probe.decoder.VAEDecoder)
         return cls(corpus.name, True, vocabulary() if vocabulary is not None else None)
 
-    def mark(self, result: TaskResult, task: Task, data: TaskData) -> TaskResult:
-        """A cross-corpus result records it, the encoder's corpus and its out-of-vocabulary rate in extra."""
-        if not self.cross_corpus or result.status != "ok":
-            return result
+    def marks(self, task: Task, data: TaskData) -> dict:
+        """What a cross-corpus result adds to its extra: that it is, the encoder's corpus and its
+        out-of-vocabulary rate on the splits the task reads; nothing for a result on the encoder's own corpus."""
+        if not self.cross_corpus:
+            return {}
         read = dict.fromkeys((task.info.split, *task.info.needs_splits))  # the splits the task evaluates
         splits = [data.splits[name] for name in read if name in data.splits]
         oov = out_of_vocabulary_rate(self.vocabulary, splits) if self.vocabulary is not None else None
-        extra = {**result.extra, "cross_corpus": True, "trained_on": self.trained_on, "oov_rate": oov}
-        return dataclasses.replace(result, extra=extra)
+        return {"cross_corpus": True, "trained_on": self.trained_on, "oov_rate": oov}
 
 
 def out_of_vocabulary_rate(vocabulary: frozenset[str], corpora: list[Corpus]) -> float:

@@ -4,30 +4,37 @@ Tasks are grouped by dataset (the encoder's own training corpus, else the paper'
 each dataset is loaded once, its codes are encoded once per split (and cached on disk), and every result -
 including "not applicable" ones, with their reason - goes to the leaderboard with the encoder's provenance.
 The leaderboard is read and the entry checked before any work.
+
+The runner, not the task, times each task and builds its record (`build_record`): a task declares its
+metadata (tasks.base.TaskInfo) and returns plain numbers (tasks.base.TaskOutput).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import math
 import os
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from leaderboard.bootstrap import bootstrap_ci
+from leaderboard.direction import arrow
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import Entry, Leaderboard, TaskResult
 from leaderboard.store import add_result, check_writable, load
-from tasks.base import Encoder, Task, TaskData
+from probe_common.errors import DataError, ProbeError
+from probe_common.hashing import bytes_sha256, file_sha256
+from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput
 from tasks.dataset_choice import split_files_for
 from tasks.registry import DEFAULT_TASKS, get_task
-from vae.data.corpus import Corpus, SplitFiles, file_sha256, load_corpus, locate
+from vae.data.corpus import Corpus, SplitFiles, load_corpus, locate
 from vae.data.registry import SPLITS
-from vae.errors import DataError, ProbeError
 
 from .cache import CacheKey, EmbeddingCache
 from .cross_corpus import CorpusCheck
@@ -51,8 +58,13 @@ def run_tasks(
     log: Log | None = None,
     entry_id: str | None = None,
     split_files: SplitFiles | None = None,
+    task_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[TaskResult]:
     """Run the tasks (names, "a,b", Task objects; default: the paper's seven) on one encoder.
+
+    `task_options` gives options by task name, as values: {"lm": {"iw_samples": 100}, "gmm-cluster":
+    {"one2one": True}} makes each named task with tasks.registry.get_task(name, **options); an unknown option
+    is an error before any work. Options of a task that is not run are ignored.
 
     Each task runs on the encoder's own training corpus when it records one, else on the paper's dataset of
     the task; `dataset` overrides both (a result on another corpus than the encoder's is marked cross-corpus).
@@ -69,7 +81,7 @@ def run_tasks(
         raise ProbeError(f"--max-sentences must be positive, got {max_sentences}")
     if entry_id is not None and not entry_id.strip():
         raise ProbeError("--entry-id must not be empty")
-    selected = resolve_tasks(tasks)
+    selected = resolve_tasks(tasks, task_options)
     check_writable(leaderboard_path)  # a broken file, a folder or a read-only disk fails now, not after the work
     board = load(leaderboard_path)
     encoder = load_encoder(encoder_spec, device) if isinstance(encoder_spec, (str, os.PathLike)) else encoder_spec
@@ -92,8 +104,7 @@ def run_tasks(
         entry = entry_metadata(encoder, data, entry_id)
         corpus_check = CorpusCheck.of(encoder, loaded.name, loaded.splits)
         for position in positions:
-            result = run_one(selected[position], encoder, data, embedding, seed, max_sentences)
-            result = corpus_check.mark(result, selected[position], data)
+            result = run_one(selected[position], encoder, data, seed, max_sentences, embedding, corpus_check)
             add_result(leaderboard_path, entry, result)
             say(format_result(result))
             results[position] = result
@@ -141,12 +152,15 @@ class CachedEmbedding:
         return codes
 
 
-def resolve_tasks(tasks: str | Iterable[str | Task] | None) -> list[Task]:
+def resolve_tasks(tasks: str | Iterable[str | Task] | None,
+                  task_options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Task]:
+    """Task objects for names (made with their options) and Task objects (kept as they are)."""
     if tasks is None:
         tasks = DEFAULT_TASKS
     elif isinstance(tasks, str):
         tasks = [name.strip() for name in tasks.split(",") if name.strip()]
-    resolved = [get_task(task) if isinstance(task, str) else task for task in tasks]
+    options = task_options or {}
+    resolved = [get_task(task, **options.get(task, {})) if isinstance(task, str) else task for task in tasks]
     if not resolved:
         raise ProbeError("no tasks to run")
     return resolved
@@ -179,7 +193,7 @@ def load_dataset_splits(dataset: str, data_dir, max_sentences: int | None,
         raise errors[0]
     full = {split: load_corpus(dataset, split, data_dir, split_files) for split in located}
     split_hashes = {split: file_sha256(path) for split, path in located.items()}
-    files_hash = hashlib.sha256("".join(f"{s}:{h}\n" for s, h in sorted(split_hashes.items())).encode()).hexdigest()
+    files_hash = bytes_sha256("".join(f"{s}:{h}\n" for s, h in sorted(split_hashes.items())).encode())
     return LoadedDataset(
         name=next(iter(full.values())).name, splits={split: c.head(max_sentences) for split, c in full.items()},
         full_train=full.get("train"), split_hashes=split_hashes, files_hash=files_hash,
@@ -197,20 +211,54 @@ def fit_encoder(encoder: Encoder, dataset: LoadedDataset, notice: Log) -> None:
            f"{time.perf_counter() - started:.1f}s")
 
 
-def run_one(task: Task, encoder: Encoder, data: TaskData, embedding: CachedEmbedding, seed: int,
-            max_sentences: int | None) -> TaskResult:
-    """The task's result, timed (encoding included), or a not-applicable result with its reason."""
+def run_one(task: Task, encoder: Encoder, data: TaskData, seed: int = 0, max_sentences: int | None = None,
+            embedding: CachedEmbedding | None = None, corpus_check: CorpusCheck | None = None) -> TaskResult:
+    """The task's record, timed here (encoding included), or a not-applicable record with its reason."""
     reason = task.not_applicable_reason(encoder, data)
     if reason is not None:
-        return TaskResult.not_applicable(task=task.info.name, dataset=data.dataset, split=task.info.split,
-                                         main_score_name=task.info.main_score, reason=reason)
-    encode_seconds_before = embedding.encode_seconds
+        return build_record(task, data.dataset, NotApplicable(reason))
+    encode_seconds_before = embedding.encode_seconds if embedding is not None else 0.0
     started = time.perf_counter()
-    result = task.run(encoder, data, seed=seed)
+    output = task.run(encoder, data, seed=seed)
     seconds = time.perf_counter() - started
-    encode_seconds = embedding.encode_seconds - encode_seconds_before
-    extra = {**result.extra, "seed": seed, "max_sentences": max_sentences, "encode_seconds": round(encode_seconds, 3)}
-    return dataclasses.replace(result, seconds=seconds, extra=extra)
+    encode_seconds = (embedding.encode_seconds if embedding is not None else 0.0) - encode_seconds_before
+    run_extra = {"seed": seed, "max_sentences": max_sentences, "encode_seconds": round(encode_seconds, 3)}
+    if corpus_check is not None:
+        run_extra.update(corpus_check.marks(task, data))
+    return build_record(task, data.dataset, output, seconds=seconds, seed=seed, run_extra=run_extra)
+
+
+def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, *, seconds: float = 0.0,
+                 seed: int = 0, run_extra: Mapping[str, Any] | None = None) -> TaskResult:
+    """The leaderboard record of a task on a dataset: the one place where a task's metadata (TaskInfo) and its
+    output (TaskOutput) become a leaderboard.schema.TaskResult.
+
+    The record carries the task's declared direction, label, plot and paper reference, so the leaderboard
+    (show, compare, render) reads them from the file without importing tasks. Its 95% interval is the
+    task's own, else a bootstrap (`task.n_resamples`, seeded with the run's seed) of the mean of the main
+    score's per-example values.
+    """
+    info = task.info
+    declared = dict(task=info.name, dataset=dataset, split=info.split, main_score_name=info.main_score,
+                    higher_is_better=info.higher_is_better, main_score_label=info.main_score_label,
+                    plot=info.plot, paper_ref=info.paper_ref)
+    if isinstance(outcome, NotApplicable):
+        return TaskResult.not_applicable(**declared, reason=outcome.reason, seconds=seconds)
+    if info.main_score not in outcome.scores:
+        raise ValueError(f"{info.name} returned no {info.main_score!r} score (its declared main score)")
+    main_score = outcome.scores[info.main_score]
+    per_example = (outcome.per_example or {}).get(info.main_score)
+    ci95 = outcome.ci95
+    if per_example is not None:
+        # Comparisons resample these values as stand-ins for the main score: their mean must be it.
+        if per_example and not math.isclose(sum(per_example) / len(per_example), main_score, rel_tol=1e-9,
+                                            abs_tol=1e-12):
+            raise ValueError(f"{info.name}: the mean of the per-example {info.main_score} is not the main score")
+        if ci95 is None and len(per_example) >= 2:
+            ci95 = bootstrap_ci(per_example, n_resamples=task.n_resamples, seed=seed)
+    return TaskResult(**declared, main_score=main_score, scores=outcome.scores, per_seed=outcome.per_seed or {},
+                      ci95=ci95, n_examples=outcome.n_examples, seconds=seconds, per_example=per_example,
+                      example_ids_hash=outcome.examples_hash, extra={**outcome.extra, **(run_extra or {})})
 
 
 def full_train(encoder: Encoder, dataset: LoadedDataset) -> Corpus:
@@ -262,7 +310,8 @@ def format_result(result: TaskResult) -> str:
     if result.status != "ok":
         return f"{where}: not applicable: {result.reason}"
     interval = f" [{result.ci95[0]:.4f}, {result.ci95[1]:.4f}]" if result.ci95 else ""
-    line = (f"{where}: {result.main_score_name} {result.main_score:.4f}{interval} "
+    name = f"{result.main_score_name} {arrow(result.higher_is_better)}".rstrip()  # e.g. "ppl ↓"
+    line = (f"{where}: {name} {result.main_score:.4f}{interval} "
             f"({result.n_examples} examples, {result.seconds:.1f}s)")
     if result.extra.get("cross_corpus"):
         oov = result.extra.get("oov_rate")

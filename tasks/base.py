@@ -1,31 +1,82 @@
-"""The interface every evaluation task implements, and the data a task is given."""
+"""The task contract, after MTEB: each task declares its metadata (TaskInfo) and returns plain scores
+(TaskOutput); the runner (probe.runner) times it and turns the two into a leaderboard record. Tasks never
+import leaderboard/: what a record needs from a task is in TaskInfo and TaskOutput.
+
+Two task types share the work of the seven tasks: RepresentationTask (probes of the codes an encoder gives,
+read through TaskData.embed) and DecodingTask (tasks that decode or score text with a VAE's decoder).
+"""
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 import numpy as np
 
+from probe_common.hashing import lines_sha256
 from tasks.dataset_choice import training_corpus
 from vae.data.corpus import Corpus
 
 if TYPE_CHECKING:
     from vae.metrics import LMMetrics
 
+# How a task's result is drawn in the report (leaderboard.render draws each kind from extra):
+# "label-curve": extra["curve"] {number of labels: score}; "k-curve": extra["curve"] {k word swaps: score};
+# "smoothness-scatter": extra["scatter"] [[code distance, edit distance], ...];
+# "interpolations": extra["interpolations"], decoded paths shown as text.
+PlotKind = Literal["label-curve", "k-curve", "smoothness-scatter", "interpolations"]
+PLOT_KINDS: tuple[str, ...] = ("label-curve", "k-curve", "smoothness-scatter", "interpolations")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class TaskInfo:
+    """What a task is, declared once: the runner copies it into every record of the task."""
+
     name: str  # "few-label"
     paper_ref: str  # where the paper defines it, e.g. "Table 8, Section 3.3"
-    default_dataset: str  # the paper's dataset for this task
+    default_dataset: str  # the paper's dataset for this task (encoders without a training corpus of their own)
     split: str  # the split the main score is measured on
-    main_score: str  # key of TaskResult.scores that the leaderboard shows
-    needs_decoder: bool = False
+    main_score: str  # key of TaskOutput.scores that the leaderboard shows
+    # True: higher is better; False: lower is better; None: a descriptive score, neither better nor worse.
+    higher_is_better: bool | None
+    main_score_label: str  # the main score for a human: axis labels, table headers
+    needs_decoder: bool = False  # a DecodingTask; otherwise it probes the encoder's representation
     needs_labels: bool = False
     needs_splits: tuple[str, ...] = ()  # splits besides `split` that the task reads (e.g. train to fit a probe)
+    plot: PlotKind | None = None  # how the report draws the result; None: the table only
+
+    def __post_init__(self) -> None:
+        # Declarations are code: a typo here is a bug, so it fails on import rather than in a report.
+        if self.higher_is_better not in (True, False, None):
+            raise ValueError(f"{self.name}: higher_is_better must be True, False or None")
+        if self.plot is not None and self.plot not in PLOT_KINDS:
+            raise ValueError(f"{self.name}: plot must be one of {', '.join(PLOT_KINDS)} or None, got {self.plot!r}")
+
+
+@dataclass
+class TaskOutput:
+    """What a task's run returns: plain numbers, no leaderboard record (the runner builds that).
+
+    `per_seed` and `per_example` are keyed by score name (a subset of `scores`). The runner keeps the main
+    score's per-example values and bootstraps its 95% interval from them (their mean must be the main score);
+    a main score that is not such a mean (corpus BLEU, a correlation) brings its own `ci95`.
+    """
+
+    scores: dict[str, float]  # every score, the main one (TaskInfo.main_score) included
+    n_examples: int  # examples the main score is measured on
+    per_seed: dict[str, list[float]] | None = None  # score name -> its value for each seed
+    per_example: dict[str, list[float]] | None = None  # score name -> its value for each example
+    examples_hash: str | None = None  # example_ids_hash of the evaluated examples: equal hashes can be paired
+    ci95: tuple[float, float] | None = None  # the task's own interval of the main score, if it computes one
+    extra: dict[str, Any] = field(default_factory=dict)  # plot data and details, JSON-serialisable
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """Why a task cannot run on an encoder and dataset: recorded on the leaderboard, never skipped silently."""
+
+    reason: str
 
 
 class TextDecoder(Protocol):
@@ -94,11 +145,16 @@ class TaskData:
 
 def example_ids_hash(examples: list[str]) -> str:
     """sha256 of the evaluated examples in order: equal hashes mean per-example values can be paired."""
-    return hashlib.sha256("\n".join(examples).encode("utf-8")).hexdigest()
+    return lines_sha256(examples)
 
 
 class Task(ABC):
+    """A task: declared metadata (`info`) and `run`. Options are the fields of a task's dataclass, given by
+    value: tasks.registry.get_task("lm", iw_samples=100)."""
+
     info: TaskInfo
+    # Bootstrap resamples of the 95% interval the runner computes from the main score's per-example values.
+    n_resamples: int = 1000
 
     def dataset_for(self, encoder: Encoder) -> str:
         """The dataset to run on when none is asked for: the encoder's own training corpus when it records one
@@ -120,12 +176,30 @@ class Task(ABC):
                     f"labelled corpus, e.g. {self.info.default_dataset})")
         return None
 
+    @abstractmethod
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
+        """Evaluate: scores, per-seed and per-example values. Untimed: the runner times every task."""
+
+
+class RepresentationTask(Task):
+    """A probe of sentence representations: it reads the codes of each split through TaskData.embed (cached
+    by the runner) and never the decoder. TaskInfo.needs_decoder is False."""
+
+    def codes(self, data: TaskData, split: str) -> np.ndarray:
+        """[N, d] codes of a split of the task's dataset."""
+        return data.embed(split)
+
+
+class DecodingTask(Task):
+    """A task that decodes or scores text with a VAE's decoder (TaskInfo.needs_decoder is True); encoders
+    without one (Hugging Face folders, built-ins) are recorded as not applicable."""
+
     def decoder_of(self, encoder: Encoder, data: TaskData) -> TextDecoder:
         """The encoder's decoder; a decoding task run on an encoder without one is a caller's error."""
         if encoder.decoder is None:
             raise ValueError(self.not_applicable_reason(encoder, data))
         return encoder.decoder
 
-    @abstractmethod
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0):
-        """Evaluate and return a leaderboard.schema.TaskResult."""
+    def sentences(self, data: TaskData, limit: int | None = None) -> list[str]:
+        """The sentences of the task's split, the first `limit` of them when given."""
+        return data.corpus(self.info.split).head(limit).sentences

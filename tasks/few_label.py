@@ -13,21 +13,19 @@ the classifier "on the pretrained latent codes" (Section 3.3), which is what a p
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from leaderboard.bootstrap import bootstrap_ci
-from leaderboard.schema import TaskResult
-from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+from probe_common.errors import ProbeError
+from probe_common.hashing import file_sha256
+from tasks.base import Encoder, RepresentationTask, TaskData, TaskInfo, TaskOutput, example_ids_hash
 from tasks.blas import single_threaded_blas
 from tasks.label_subsets import nested_draw, subset_files
 from tasks.linear_probe import FittedClassifier, SGDSettings, train_linear_sgd, train_logistic_regression
-from vae.data.corpus import file_sha256, load_corpus
-from vae.errors import ProbeError
+from vae.data.corpus import load_corpus
 
 MAIN_SCORE = "accuracy"
 CLASSIFIERS = ("linear-sgd", "logistic-regression")
@@ -41,7 +39,7 @@ class LabelledSubset:
 
 
 @dataclass
-class FewLabel(Task):
+class FewLabel(RepresentationTask):
     sizes: tuple[int, ...] = (100, 500, 1000, 2000, 10_000)  # Table 8's #labeled columns
     n_draws: int = 5  # seeds per size: label draws (or, with released subsets, classifier initialisations)
     classifier: str = "linear-sgd"  # the authors' SGD with early stopping, or "logistic-regression"
@@ -49,12 +47,13 @@ class FewLabel(Task):
     c_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0)  # logistic-regression only
     max_iter: int = 1000  # logistic-regression only
     use_subset_files: bool = True  # read train.N.tsv from the dataset's folder when it holds them
-    n_resamples: int = 1000  # bootstrap resamples for ci95
+    n_resamples: int = 1000  # bootstrap resamples of the runner's ci95
 
     info: ClassVar[TaskInfo] = TaskInfo(
         # The train split is needed only for sizes without a released subset file (plan_sizes).
         name="few-label", paper_ref="Table 8, Section 3.3", default_dataset="yelp", split="test",
-        main_score=MAIN_SCORE, needs_labels=True, needs_splits=("valid",),
+        main_score=MAIN_SCORE, higher_is_better=True, main_score_label="test accuracy (mean over seeds)",
+        needs_labels=True, needs_splits=("valid",), plot="label-curve",
     )
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
@@ -72,17 +71,16 @@ class FewLabel(Task):
         n_train = len(data.splits["train"]) if "train" in data.splits else 0
         return {size: files.get(size) for size in sorted(self.sizes) if size in files or size <= n_train}
 
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         if self.classifier not in CLASSIFIERS:
             raise ProbeError(f"few-label: classifier must be one of {', '.join(CLASSIFIERS)}, got {self.classifier!r}")
-        started = time.perf_counter()
         plan = self.plan_sizes(data)
         sizes = list(plan)
         released = {size: self.read_subset(path, encoder, data) for size, path in plan.items() if path is not None}
-        valid = (data.embed("valid"), np.asarray(data.corpus("valid").labels))
-        test = (data.embed("test"), np.asarray(data.corpus("test").labels))
+        valid = (self.codes(data, "valid"), np.asarray(data.corpus("valid").labels))
+        test = (self.codes(data, "test"), np.asarray(data.corpus("test").labels))
         drawn_sizes = [size for size in sizes if size not in released]
-        train = (data.embed("train"), np.asarray(data.corpus("train").labels)) if drawn_sizes else None
+        train = (self.codes(data, "train"), np.asarray(data.corpus("train").labels)) if drawn_sizes else None
         classes = np.unique(np.concatenate([valid[1], test[1], *(s.labels for s in released.values()),
                                             *([train[1]] if train else [])]))
         accuracies: dict[int, list[float]] = {size: [] for size in sizes}
@@ -112,12 +110,10 @@ class FewLabel(Task):
             scores[str(size)] = float(np.mean(values))
             scores[f"std_{size}"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
         sources = {str(size): released[size].source if size in released else "drawn" for size in sizes}
-        return TaskResult(
-            task=self.info.name, dataset=data.dataset, split="test", main_score_name=MAIN_SCORE, main_score=main,
+        return TaskOutput(
             scores=scores, per_seed={MAIN_SCORE: accuracies[sizes[-1]], **{str(s): v for s, v in accuracies.items()}},
-            ci95=bootstrap_ci(per_example, n_resamples=self.n_resamples, seed=seed),
-            n_examples=len(per_example), seconds=time.perf_counter() - started, per_example=per_example.tolist(),
-            example_ids_hash=example_ids_hash(data.corpus("test").sentences),
+            n_examples=len(per_example), per_example={MAIN_SCORE: per_example.tolist()},
+            examples_hash=example_ids_hash(data.corpus("test").sentences),
             extra={"curve": {str(s): scores[str(s)] for s in sizes}, "main_size": sizes[-1],
                    "classifier": self.classifier, "features": "raw codes, not standardised",
                    # What validation chose per size and seed: epochs trained (SGD) or C (logistic regression).

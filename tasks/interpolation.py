@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from leaderboard.bootstrap import bootstrap_ci
-from leaderboard.schema import TaskResult
-from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
-from vae.errors import ProbeError
+from probe_common.errors import ProbeError
+from tasks.base import DecodingTask, Encoder, TaskData, TaskInfo, TaskOutput, example_ids_hash
 
 # Independent random streams: prior draws do not shift when the test set or its sampling changes.
 _PRIOR_STREAM, _PAIR_STREAM, _POSTERIOR_STREAM = 0, 1, 2
@@ -24,7 +21,7 @@ def interpolation_path(z0: np.ndarray, z1: np.ndarray, n_points: int) -> np.ndar
 
 
 @dataclass
-class Interpolation(Task):
+class Interpolation(DecodingTask):
     """Decoded interpolations between 10 pairs of prior samples z ~ N(0, I) (Appendix D.1) and 10 pairs of
     posterior samples z ~ q(z|x) of random test sentences (Appendix D.2), 11 points per path (t = 0, 0.1, ..., 1:
     each example of Tables 7, 12 and 13 has 11 sentences; the authors' repository has no interpolation code).
@@ -36,16 +33,17 @@ class Interpolation(Task):
 
     info: ClassVar[TaskInfo] = TaskInfo(
         name="interpolation", paper_ref="Table 7, Appendix D (Tables 12, 13)", default_dataset="snli",
-        split="test", main_score="distinct_per_path", needs_decoder=True,
+        split="test", main_score="distinct_per_path", higher_is_better=None,  # descriptive (see above)
+        main_score_label="distinct sentences per interpolation path (descriptive)", needs_decoder=True,
+        plot="interpolations",
     )
     n_pairs: int = 10  # per kind, as Appendix D
     n_points: int = 11  # t = 0, 0.1, ..., 1, as the 11 rows per example of Tables 7, 12, 13
     max_length: int = 100
 
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
-        started = time.perf_counter()
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         decoder = self.decoder_of(encoder, data)
-        test = data.corpus(self.info.split).sentences
+        test = self.sentences(data)
         if len(test) < 2 * self.n_pairs:
             raise ProbeError(f"interpolation needs {2 * self.n_pairs} test sentences, {data.dataset} has {len(test)}")
         prior = np.random.default_rng([seed, _PRIOR_STREAM]).standard_normal(
@@ -70,13 +68,10 @@ class Interpolation(Task):
             "distinct_per_path_prior": float(distinct[: self.n_pairs].mean()),
             "distinct_per_path_posterior": float(distinct[self.n_pairs :].mean()),
         }
-        return TaskResult(
-            task=self.info.name, dataset=data.dataset, split=self.info.split,
-            main_score_name=self.info.main_score, main_score=scores[self.info.main_score], scores=scores,
-            ci95=bootstrap_ci(distinct, seed=seed), n_examples=len(paths),
-            seconds=time.perf_counter() - started, per_example=distinct.tolist(),
+        return TaskOutput(
+            scores=scores, n_examples=len(paths), per_example={self.info.main_score: distinct.tolist()},
             # Prior paths are fixed by the seed and latent size, posterior paths by their sentence pairs.
-            example_ids_hash=example_ids_hash(
+            examples_hash=example_ids_hash(
                 [f"prior seed={seed} nz={decoder.latent_dim} pairs={self.n_pairs}"] + ends),
             extra={"interpolations": interpolations, "t": np.linspace(0.0, 1.0, self.n_points).tolist()},
         )

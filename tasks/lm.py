@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from leaderboard.schema import TaskResult
-from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+from probe_common.errors import ProbeError
+from tasks.base import DecodingTask, Encoder, TaskData, TaskInfo, TaskOutput, example_ids_hash
 from tasks.dataset_choice import training_corpus
-from vae.errors import ProbeError
 
 _SCORES = ("nll", "ppl", "recon", "kl", "neg_elbo", "elbo_ppl", "mi", "au")
 
 
 @dataclass
-class LanguageModelling(Task):
+class LanguageModelling(DecodingTask):
     """IW NLL and PPL (1000 importance samples, Section 2.1), Recon, KL, -ELBO, ELBO PPL, MI and AU.
 
     Main score: PPL (lower is better). By default it runs on the dataset the VAE was trained on. PPL is a
@@ -25,7 +23,8 @@ class LanguageModelling(Task):
     info: ClassVar[TaskInfo] = TaskInfo(
         # default_dataset: the paper's main language-modelling corpus (Table 1); VAE runs use their own (dataset_for).
         name="lm", paper_ref="Section 2.1; Tables 1-3, 10-11", default_dataset="ptb", split="test",
-        main_score="ppl", needs_decoder=True,
+        main_score="ppl", higher_is_better=False,
+        main_score_label="perplexity per token, importance-weighted NLL", needs_decoder=True,
     )
     iw_samples: int = 1000  # Section 2.1
     max_sentences: int | None = None  # the paper uses the whole test set
@@ -39,16 +38,11 @@ class LanguageModelling(Task):
             return self.info.default_dataset
         raise ProbeError(f"{encoder.encoder_id} does not record its training dataset; name a dataset for lm")
 
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
-        started = time.perf_counter()
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         decoder = self.decoder_of(encoder, data)
-        sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
+        sentences = self.sentences(data, self.max_sentences)
         metrics = decoder.lm_metrics(sentences, iw_samples=self.iw_samples, seed=seed).to_dict()
         scores = {name: float(metrics[name]) for name in _SCORES}
         scores["iw_samples"] = float(metrics["iw_samples"])
-        return TaskResult(
-            task=self.info.name, dataset=data.dataset, split=self.info.split,
-            main_score_name=self.info.main_score, main_score=scores[self.info.main_score], scores=scores,
-            n_examples=metrics["n_sentences"], seconds=time.perf_counter() - started,
-            example_ids_hash=example_ids_hash(sentences), extra={"n_tokens": metrics["n_tokens"]},
-        )
+        return TaskOutput(scores=scores, n_examples=metrics["n_sentences"], examples_hash=example_ids_hash(sentences),
+                          extra={"n_tokens": metrics["n_tokens"]})

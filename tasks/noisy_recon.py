@@ -3,15 +3,12 @@ sentence, and score the clean one: -log p(x | z) with z ~ q(z | noisy x)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from leaderboard.bootstrap import bootstrap_ci
-from leaderboard.schema import TaskResult
-from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
+from tasks.base import DecodingTask, Encoder, TaskData, TaskInfo, TaskOutput, example_ids_hash
 
 # Separate random streams per k, so the swaps are the same for every encoder evaluated with one seed.
 _SWAP_STREAM, _LATENT_STREAM = 0, 1
@@ -33,7 +30,7 @@ def swap_words(sentence: str, k: int, rng: np.random.Generator) -> str:
 
 
 @dataclass
-class NoisyReconstruction(Task):
+class NoisyReconstruction(DecodingTask):
     """Per-sentence reconstruction loss -log p(x | z), z ~ q(z | x with k word swaps) (one sample), k = 1..4.
 
     The main score is the mean over k of the k-wise averages (lower is better); per_example holds each
@@ -43,16 +40,17 @@ class NoisyReconstruction(Task):
 
     info: ClassVar[TaskInfo] = TaskInfo(
         name="noisy-recon", paper_ref="Table 6, Section 3.2", default_dataset="snli", split="test",
-        main_score="mean_over_k", needs_decoder=True,
+        main_score="mean_over_k", higher_is_better=False,
+        main_score_label="-log p(x|z) of the clean sentence, z ~ q(z|noisy x), in nats", needs_decoder=True,
+        plot="k-curve",
     )
     swap_counts: tuple[int, ...] = (1, 2, 3, 4)  # the columns of Table 6
     max_sentences: int | None = None  # the paper uses the whole test set
     n_kept_examples: int = 3  # noisy inputs shown in extra
 
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
-        started = time.perf_counter()
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         decoder = self.decoder_of(encoder, data)
-        sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
+        sentences = self.sentences(data, self.max_sentences)
         losses, noisy = {}, {}
         for k in self.swap_counts:
             swap_rng = np.random.default_rng([seed, k, _SWAP_STREAM])
@@ -62,13 +60,10 @@ class NoisyReconstruction(Task):
         per_sentence = np.mean([losses[k] for k in self.swap_counts], axis=0)
         scores = {f"k{k}": float(losses[k].mean()) for k in self.swap_counts}
         scores[self.info.main_score] = float(per_sentence.mean())
-        return TaskResult(
-            task=self.info.name, dataset=data.dataset, split=self.info.split,
-            main_score_name=self.info.main_score, main_score=scores[self.info.main_score], scores=scores,
-            ci95=bootstrap_ci(per_sentence, seed=seed), n_examples=len(sentences),
-            seconds=time.perf_counter() - started, per_example=per_sentence.tolist(),
+        return TaskOutput(
+            scores=scores, n_examples=len(sentences), per_example={self.info.main_score: per_sentence.tolist()},
             # Clean and noisy inputs both: paired comparisons need the same swaps as well as the same sentences.
-            example_ids_hash=example_ids_hash(sentences + [x for k in self.swap_counts for x in noisy[k]]),
+            examples_hash=example_ids_hash(sentences + [x for k in self.swap_counts for x in noisy[k]]),
             extra={"curve": {k: scores[f"k{k}"] for k in self.swap_counts},
                    "examples": [{"clean": sentence, **{f"k{k}": noisy[k][i] for k in self.swap_counts}}
                                 for i, sentence in enumerate(sentences[: self.n_kept_examples])]},

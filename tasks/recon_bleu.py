@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 from sacrebleu.metrics import BLEU
 
-from leaderboard.schema import TaskResult
-from tasks.base import Encoder, Task, TaskData, TaskInfo, example_ids_hash
-from vae.errors import ProbeError
+from probe_common.errors import ProbeError
+from tasks.base import DecodingTask, Encoder, TaskData, TaskInfo, TaskOutput, example_ids_hash
 
 # The corpora are already tokenised: no retokenisation and no smoothing, as multi-bleu.perl. Only the n-gram
 # counts of this object are read; effective_order just silences sacrebleu's sentence-level warning.
@@ -46,7 +44,7 @@ def bootstrap_bleu_ci(statistics: np.ndarray, n_resamples: int, seed: int) -> tu
 
 
 @dataclass
-class ReconstructionBLEU(Task):
+class ReconstructionBLEU(DecodingTask):
     """BLEU (0-100) of greedy reconstructions from one seeded z ~ q(z|x) per test sentence.
 
     References are the inputs as the model's vocabulary sees them, words outside it as <unk>, as the authors'
@@ -58,7 +56,8 @@ class ReconstructionBLEU(Task):
 
     info: ClassVar[TaskInfo] = TaskInfo(
         name="recon-bleu", paper_ref="Table 4, Section 3.2", default_dataset="snli", split="test",
-        main_score="bleu", needs_decoder=True,
+        main_score="bleu", higher_is_better=True, main_score_label="corpus BLEU of greedy reconstructions (0-100)",
+        needs_decoder=True,
     )
     max_sentences: int | None = None  # the paper uses the whole test set
     max_length: int = 100  # decoding stops here when </s> never comes
@@ -66,10 +65,9 @@ class ReconstructionBLEU(Task):
     n_kept_examples: int = 10  # reconstructions shown in extra
     references: str = "model-vocabulary"  # or "as-written" (see the class docstring)
 
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
-        started = time.perf_counter()
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         decoder = self.decoder_of(encoder, data)
-        sentences = data.corpus(self.info.split).head(self.max_sentences).sentences
+        sentences = self.sentences(data, self.max_sentences)
         z = decoder.sample_posterior(sentences, np.random.default_rng(seed))
         reconstructions = decoder.greedy_decode(z, max_length=self.max_length)
         references = self.references_of(decoder, sentences)
@@ -77,12 +75,9 @@ class ReconstructionBLEU(Task):
         bleu = corpus_bleu_from_statistics(statistics)
         kept = [{"input": x, "reference": r, "reconstruction": y}
                 for x, r, y in zip(sentences, references, reconstructions)][: self.n_kept_examples]
-        return TaskResult(
-            task=self.info.name, dataset=data.dataset, split=self.info.split,
-            main_score_name=self.info.main_score, main_score=bleu, scores={self.info.main_score: bleu},
-            ci95=bootstrap_bleu_ci(statistics, self.n_bootstrap, seed),
-            n_examples=len(sentences), seconds=time.perf_counter() - started,
-            example_ids_hash=example_ids_hash(sentences),
+        return TaskOutput(
+            scores={self.info.main_score: bleu}, ci95=bootstrap_bleu_ci(statistics, self.n_bootstrap, seed),
+            n_examples=len(sentences), examples_hash=example_ids_hash(sentences),
             extra={"examples": kept, "n_bootstrap": self.n_bootstrap, "max_length": self.max_length,
                    "references": self.references},
         )

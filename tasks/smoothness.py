@@ -3,7 +3,6 @@ of two sentences' codes and their word-level edit distance, over 100k random sen
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,22 +10,23 @@ import Levenshtein
 import numpy as np
 from scipy.stats import pearsonr
 
-from leaderboard.schema import TaskResult
-from tasks.base import Encoder, Task, TaskData, TaskInfo
-from vae.errors import ProbeError
+from probe_common.errors import ProbeError
+from tasks.base import Encoder, RepresentationTask, TaskData, TaskInfo, TaskOutput
 
 MAIN_SCORE = "pcc"
 
 
 @dataclass
-class Smoothness(Task):
+class Smoothness(RepresentationTask):
     n_pairs: int = 100_000  # Section 3.2: "we randomly sample 100k sentence pairs"
     scatter_size: int = 500  # pairs kept in extra["scatter"] for the report's plot
     n_resamples: int = 1000  # bootstrap resamples of the pairs for ci95
 
     info: ClassVar[TaskInfo] = TaskInfo(
+        # Higher is smoother: code distances that follow the edit distance (Table 5).
         name="smoothness", paper_ref="Table 5, Section 3.2", default_dataset="snli", split="test",
-        main_score=MAIN_SCORE,
+        main_score=MAIN_SCORE, higher_is_better=True,
+        main_score_label="Pearson r of code L2 distance and word edit distance", plot="smoothness-scatter",
     )
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
@@ -35,10 +35,9 @@ class Smoothness(Task):
             reason = f"smoothness needs at least 2 test sentences, {data.dataset} test has {len(data.corpus('test'))}"
         return reason
 
-    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskResult:
-        started = time.perf_counter()
-        sentences = data.corpus("test").sentences
-        codes = data.embed("test").astype(np.float64)
+    def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
+        sentences = data.corpus(self.info.split).sentences
+        codes = self.codes(data, self.info.split).astype(np.float64)
         first, second = random_pairs(len(sentences), self.n_pairs, np.random.default_rng(seed))
         latent_distance = np.linalg.norm(codes[first] - codes[second], axis=1)
         edit_distance = word_edit_distances(sentences, first, second)
@@ -47,12 +46,12 @@ class Smoothness(Task):
                              f"every pair are equally far apart, so the correlation is undefined")
         pcc = float(pearsonr(latent_distance, edit_distance).statistic)  # Table 5: PCC of L2 and edit distances
         scatter = np.stack([latent_distance, edit_distance], axis=1)[: self.scatter_size]
-        return TaskResult(
-            task=self.info.name, dataset=data.dataset, split="test", main_score_name=MAIN_SCORE, main_score=pcc,
+        # A correlation is no mean over pairs: no per_example list, the interval is a bootstrap of the PCC itself.
+        return TaskOutput(
             scores={MAIN_SCORE: pcc, "mean_latent_distance": float(latent_distance.mean()),
                     "mean_edit_distance": float(edit_distance.mean())},
             ci95=bootstrap_pearson_ci(latent_distance, edit_distance, self.n_resamples, seed),
-            n_examples=self.n_pairs, seconds=time.perf_counter() - started,
+            n_examples=self.n_pairs,
             extra={"scatter": np.round(scatter, 4).tolist()},
         )
 

@@ -13,6 +13,7 @@ import sacrebleu
 import torch
 
 from probe.decoder import VAEDecoder
+from probe.runner import run_one  # runs a task and builds its leaderboard record
 from tasks.base import TaskData
 from tasks.interpolation import Interpolation
 from tasks.lm import LanguageModelling
@@ -81,7 +82,7 @@ class EchoDecoder:
 
 
 def test_identical_reconstructions_score_bleu_100():
-    result = ReconstructionBLEU(n_bootstrap=50).run(FakeEncoder(EchoDecoder(SENTENCES)), task_data(SENTENCES))
+    result = run_one(ReconstructionBLEU(n_bootstrap=50), FakeEncoder(EchoDecoder(SENTENCES)), task_data(SENTENCES))
     assert result.main_score == pytest.approx(100.0)
     assert result.ci95 == pytest.approx((100.0, 100.0))
     assert result.n_examples == len(SENTENCES) and result.per_example is None
@@ -94,20 +95,20 @@ def test_bleu_references_are_the_inputs_as_the_vocabulary_reads_them():
     # authors' reference (the input's ids mapped back to words, utils.py:28,35) also holds.
     vocabulary = {w for s in SENTENCES for w in s.split()} - {"dog"}
     decoder = EchoDecoder(SENTENCES, vocabulary=vocabulary)
-    result = ReconstructionBLEU(n_bootstrap=50).run(FakeEncoder(decoder), task_data(SENTENCES))
+    result = run_one(ReconstructionBLEU(n_bootstrap=50), FakeEncoder(decoder), task_data(SENTENCES))
     assert result.main_score == pytest.approx(100.0)
     assert result.extra["examples"][0] == {"input": "a man is walking his dog .",
                                            "reference": "a man is walking his <unk> .",
                                            "reconstruction": "a man is walking his <unk> ."}
     # The paper's wording ("the original one as the reference") is an option: every unknown word is then a miss.
-    as_written = ReconstructionBLEU(n_bootstrap=50, references="as-written").run(FakeEncoder(decoder),
-                                                                                 task_data(SENTENCES))
+    as_written = run_one(ReconstructionBLEU(n_bootstrap=50, references="as-written"), FakeEncoder(decoder),
+                         task_data(SENTENCES))
     assert 0 < as_written.main_score < 100 and as_written.extra["references"] == "as-written"
 
 
 def test_garbage_reconstructions_score_bleu_0():
-    result = ReconstructionBLEU(n_bootstrap=50).run(FakeEncoder(EchoDecoder(SENTENCES, garbage=True)),
-                                                    task_data(SENTENCES))
+    result = run_one(ReconstructionBLEU(n_bootstrap=50), FakeEncoder(EchoDecoder(SENTENCES, garbage=True)),
+                     task_data(SENTENCES))
     assert result.main_score == pytest.approx(0.0, abs=1e-9)
 
 
@@ -159,7 +160,7 @@ class BagOfWordsDecoder:
 
 def test_noisy_recon_scores_the_clean_sentence_given_the_noisy_code():
     decoder = BagOfWordsDecoder()
-    result = NoisyReconstruction().run(FakeEncoder(decoder), task_data(SENTENCES), seed=3)
+    result = run_one(NoisyReconstruction(), FakeEncoder(decoder), task_data(SENTENCES), seed=3)
     by_hand = [sum((i + 1) * len(w) for i, w in enumerate(s.split())) + len(s.split()) * sum(map(len, s.split()))
                for s in SENTENCES]
     for k in (1, 2, 3, 4):
@@ -195,7 +196,7 @@ def parse_code(sentence: str) -> np.ndarray:
 
 def test_interpolation_paths_run_exactly_from_z0_to_z1():
     decoder = CodeEchoDecoder()
-    result = Interpolation().run(FakeEncoder(decoder), task_data(SENTENCES * 3), seed=5)
+    result = run_one(Interpolation(), FakeEncoder(decoder), task_data(SENTENCES * 3), seed=5)
     paths = result.extra["interpolations"]
     assert [p["kind"] for p in paths] == ["prior"] * 10 + ["posterior"] * 10
     # 11 points, t = 0, 0.1, ..., 1: the 11 sentences of each example in Tables 7, 12 and 13.
@@ -279,7 +280,7 @@ def test_lm_task_reports_the_eval_lm_metrics(tiny_run, vae_encoder, snli_test, s
 
     task = LanguageModelling(iw_samples=10, max_sentences=100)
     assert task.dataset_for(vae_encoder) == "snli"
-    result = task.run(vae_encoder, task_data(snli_test.sentences, "snli"), seed=0)
+    result = run_one(task, vae_encoder, task_data(snli_test.sentences, "snli"), seed=0)
     assert math.isfinite(result.main_score) and result.main_score > 1
     assert 0 <= result.scores["au"] <= 32 and result.scores["iw_samples"] == 10
     run_dir = tiny_run[0]
@@ -291,12 +292,12 @@ def test_lm_task_reports_the_eval_lm_metrics(tiny_run, vae_encoder, snli_test, s
 def test_decoding_tasks_run_on_a_trained_model_and_follow_the_seed(vae_encoder, snli_test):
     data = task_data(snli_test.sentences[:40], "snli")
     # An undertrained model rarely says </s>: a short max_length keeps greedy decoding cheap.
-    bleu = ReconstructionBLEU(max_length=30, n_bootstrap=50).run(vae_encoder, data, seed=0)
+    bleu = run_one(ReconstructionBLEU(max_length=30, n_bootstrap=50), vae_encoder, data, seed=0)
     assert 0 <= bleu.main_score <= 100 and bleu.ci95[0] <= bleu.main_score <= bleu.ci95[1]
     noisy = NoisyReconstruction()
-    first, again = noisy.run(vae_encoder, data, seed=0), noisy.run(vae_encoder, data, seed=0)
+    first, again = run_one(noisy, vae_encoder, data, seed=0), run_one(noisy, vae_encoder, data, seed=0)
     assert first.scores == again.scores and first.example_ids_hash == again.example_ids_hash
-    assert noisy.run(vae_encoder, data, seed=1).scores != first.scores
-    interpolation = Interpolation(max_length=30).run(vae_encoder, data, seed=0)
+    assert run_one(noisy, vae_encoder, data, seed=1).scores != first.scores
+    interpolation = run_one(Interpolation(max_length=30), vae_encoder, data, seed=0)
     assert 1 <= interpolation.main_score <= 11
     assert all(isinstance(s, str) for p in interpolation.extra["interpolations"] for s in p["sentences"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from probe.runner import run_one  # runs a task and builds its leaderboard record
 from tasks.base import TaskData
 from tasks.few_label import FewLabel
 from tasks.gmm_cluster import GMMCluster, most_probable_example_labels, one_to_one_labels
@@ -53,7 +54,7 @@ SIZES = {"train": 1000, "valid": 400, "test": 600}
 
 @pytest.mark.parametrize("task", [GMMCluster(), GMMCluster(one2one=True)], ids=["10-components", "one2one"])
 def test_gmm_cluster_separable_codes_give_perfect_accuracy(task):
-    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=True), seed=0)
+    result = run_one(task, CodesEncoder(), labelled_codes(SIZES, separable=True), seed=0)
     assert result.main_score == 1.0
     assert result.per_example == [1.0] * SIZES["test"] and result.n_examples == SIZES["test"]
     assert result.ci95 == (1.0, 1.0)
@@ -63,7 +64,7 @@ def test_gmm_cluster_separable_codes_give_perfect_accuracy(task):
 
 @pytest.mark.parametrize("task", [GMMCluster(), GMMCluster(one2one=True)], ids=["10-components", "one2one"])
 def test_gmm_cluster_random_codes_are_near_chance(task):
-    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
+    result = run_one(task, CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
     assert 0.4 < result.main_score < 0.6
     assert result.ci95[0] <= result.main_score <= result.ci95[1]
 
@@ -79,7 +80,7 @@ def test_gmm_component_labels_follow_the_authors_rules():
 
 def test_few_label_separable_codes_give_perfect_accuracy():
     task = FewLabel(sizes=(100, 500))
-    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=True), seed=0)
+    result = run_one(task, CodesEncoder(), labelled_codes(SIZES, separable=True), seed=0)
     assert result.main_score == 1.0
     assert result.scores["100"] == result.scores["500"] == 1.0
     assert result.per_seed["500"] == result.per_seed["accuracy"] == [1.0] * task.n_draws
@@ -89,7 +90,7 @@ def test_few_label_separable_codes_give_perfect_accuracy():
 
 def test_few_label_random_codes_are_near_chance_and_sizes_that_do_not_fit_are_dropped():
     task = FewLabel(sizes=(100, 500, 10_000))  # 10k labels do not fit in 1000 train examples
-    result = task.run(CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
+    result = run_one(task, CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
     assert 0.4 < result.main_score < 0.6
     assert result.main_score == pytest.approx(np.mean(result.per_seed["500"]))
     assert np.mean(result.per_example) == pytest.approx(result.main_score)
@@ -100,7 +101,7 @@ def test_few_label_random_codes_are_near_chance_and_sizes_that_do_not_fit_are_dr
 def test_few_label_draws_depend_on_the_seed_only():
     data = labelled_codes(SIZES, separable=False)
     task = FewLabel(sizes=(100,), n_draws=2)
-    first, again, other = (task.run(CodesEncoder(), data, seed=s) for s in (0, 0, 1))
+    first, again, other = (run_one(task, CodesEncoder(), data, seed=s) for s in (0, 0, 1))
     assert first.per_seed == again.per_seed
     assert first.per_seed != other.per_seed
 
@@ -131,7 +132,7 @@ def test_smoothness_is_one_when_code_distance_equals_edit_distance():
     sentences = [" ".join(["w"] * i) for i in range(1, 61)]
     codes = np.arange(1, 61, dtype=np.float32)[:, None]
     data = task_data({"test": codes}, sentences={"test": sentences})
-    result = Smoothness(n_pairs=5000, n_resamples=200).run(CodesEncoder(), data, seed=0)
+    result = run_one(Smoothness(n_pairs=5000, n_resamples=200), CodesEncoder(), data, seed=0)
     assert result.main_score == pytest.approx(1.0, abs=1e-9)
     assert result.ci95[0] > 0.999
     scatter = np.array(result.extra["scatter"])
@@ -144,7 +145,7 @@ def test_smoothness_is_high_for_a_monotone_function_of_edit_distance():
     bits = rng.integers(0, 2, size=(300, 12))
     sentences = [" ".join(f"p{p}v{b}" for p, b in enumerate(row)) for row in bits]
     data = task_data({"test": bits.astype(np.float32)}, sentences={"test": sentences})
-    result = Smoothness(n_pairs=20_000, n_resamples=100).run(CodesEncoder(), data, seed=0)
+    result = run_one(Smoothness(n_pairs=20_000, n_resamples=100), CodesEncoder(), data, seed=0)
     assert result.main_score > 0.95
 
 
@@ -152,7 +153,7 @@ def test_smoothness_of_random_codes_is_near_zero():
     rng = np.random.default_rng(0)
     sentences = [" ".join(rng.choice(list("abcdefgh"), size=rng.integers(3, 12))) for _ in range(400)]
     data = task_data({"test": rng.standard_normal((400, 32)).astype(np.float32)}, sentences={"test": sentences})
-    result = Smoothness(n_pairs=20_000, n_resamples=100).run(CodesEncoder(), data, seed=0)
+    result = run_one(Smoothness(n_pairs=20_000, n_resamples=100), CodesEncoder(), data, seed=0)
     assert abs(result.main_score) < 0.05
     assert result.n_examples == 20_000 and result.per_example is None
 
@@ -202,7 +203,7 @@ def test_few_label_does_not_standardise_a_collapsed_code(classifier):
         labels[split] = rng.permutation(np.arange(n) % 2)
         codes[split] = (1.0 + 1e-7 * rng.standard_normal((n, 4))).astype(np.float64)
         codes[split][:, 0] += 1e-6 * labels[split]
-    result = FewLabel(sizes=(500,), n_draws=2, classifier=classifier).run(CodesEncoder(), task_data(codes, labels))
+    result = run_one(FewLabel(sizes=(500,), n_draws=2, classifier=classifier), CodesEncoder(), task_data(codes, labels))
     assert result.main_score < 0.65
     assert result.extra["features"] == "raw codes, not standardised"
 
@@ -244,7 +245,7 @@ def test_few_label_uses_the_released_subset_files_when_the_folder_has_them(tmp_p
         return np.stack([file_codes[s] for s in corpus.sentences])
 
     data = TaskData("toy", splits, embed=lambda split: codes[split], files_hash="0" * 64, embed_file=embed_file)
-    result = FewLabel(sizes=(100, 500, 1000)).run(CodesEncoder(), data, seed=0)
+    result = run_one(FewLabel(sizes=(100, 500, 1000)), CodesEncoder(), data, seed=0)
     assert read == ["train.100.tsv", "train.500.tsv"]
     assert result.extra["label_subsets"] == {"100": "train.100.tsv", "500": "train.500.tsv"}  # 1000: no file, no fit
     assert result.scores["100"] == result.scores["500"] == 1.0
