@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from probe.decoder import VAEDecoder
-from vae import atomic
+from probe_common import atomic
 from vae.data import load_corpus
 from vae.export import load_run
 

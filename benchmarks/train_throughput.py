@@ -18,9 +18,10 @@ import numpy as np
 import torch
 
 from vae.configuration_textvae import TextVAEConfig
-from vae.data import LengthBucketBatcher, build_tokenizer, load_corpus
+from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
 from vae.data.tokenizer import encode
-from vae.device import autocast, configure_backends, decoder_token_budget, resolve_device
+from vae.device import configure_backends, decoder_token_budget, resolve_device
+from vae.precision import autocast, resolve_precision
 from vae.losses import batch_loss
 from vae.metrics import evaluate_lm
 from vae.modeling_textvae import TextVAEModel
@@ -69,15 +70,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50, help="timed training steps (after 5 warm-up steps)")
     parser.add_argument("--iw-sentences", type=int, default=20)
     parser.add_argument("--iw-samples", type=int, default=1000)
+    parser.add_argument("--precision", default="auto", help="auto, bf16 or fp32")
     parser.add_argument("--out", default=str(RESULTS / "train_throughput.json"))
     args = parser.parse_args()
 
     device = resolve_device(args.device)
     configure_backends(device)
+    precision = resolve_precision(args.precision, device)
     torch.manual_seed(0)
     train = load_corpus("yelp", "train", args.data_dir)
     tokenizer = build_tokenizer(train.sentences)
-    batcher = LengthBucketBatcher(encode(tokenizer, train.sentences), batch_size=32)
+    batcher = EqualLengthBatcher(encode(tokenizer, train.sentences), batch_size=32)
     size = PAPER_MODEL_SIZES["yelp"]
     config = TextVAEConfig(vocab_size=len(tokenizer), embed_dim=size.embed_dim,
                            encoder_hidden_size=size.encoder_hidden_size,
@@ -92,7 +95,7 @@ def main() -> None:
         if step == 5:
             synchronize(device)
             started = time.perf_counter()
-        with autocast(device):
+        with autocast(device, precision):
             loss = batch_loss(model, batch.to(device), "free-bits", kl_weight=1.0, lam=6.0).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -106,10 +109,11 @@ def main() -> None:
     achieved = training_flops_per_token(config) * tokens / train_seconds / 1e9
 
     test = load_corpus("yelp", "test", args.data_dir).head(args.iw_sentences)
-    test_batcher = LengthBucketBatcher(encode(tokenizer, test.sentences), batch_size=32)
+    test_batcher = EqualLengthBatcher(encode(tokenizer, test.sentences), batch_size=32)
     synchronize(device)
     started = time.perf_counter()
-    evaluate_lm(model, test_batcher, device, iw_samples=args.iw_samples, max_decoder_tokens=decoder_token_budget(device))
+    evaluate_lm(model, test_batcher, device, iw_samples=args.iw_samples, max_decoder_tokens=decoder_token_budget(device),
+                precision=precision)
     synchronize(device)
     iw_seconds = time.perf_counter() - started
 
@@ -117,6 +121,7 @@ def main() -> None:
     result = {
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
         "torch_threads": torch.get_num_threads(),
+        "precision": precision,
         "model": {"embed": size.embed_dim, "encoder_hidden": size.encoder_hidden_size,
                   "decoder_hidden": size.decoder_hidden_size, "latent": size.latent_dim, "vocab": len(tokenizer)},
         "train_steps": args.steps,

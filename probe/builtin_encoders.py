@@ -8,17 +8,16 @@ recipe fitted on another corpus is another encoder.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from probe_common.errors import ProbeError
+from probe_common.hashing import json_sha256, lines_sha256
 from vae.configuration_textvae import TextVAEConfig
 from vae.data.corpus import Corpus
 from vae.data.tokenizer import build_tokenizer
-from vae.errors import ProbeError
 from vae.modeling_textvae import TextVAEModel
 from vae.presets import get_preset, model_size_for
 
@@ -26,7 +25,7 @@ from .encoding import posterior_means
 
 
 def text_sha256(sentences: list[str]) -> str:
-    return hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()
+    return lines_sha256(sentences)
 
 
 class BuiltinEncoder:
@@ -64,7 +63,7 @@ class BuiltinEncoder:
 
     def _recipe_sha256(self, train_sha256: str) -> str:
         recipe = {"name": self.name, "params": self.params(), "seed": self.seed, "train": train_sha256}
-        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+        return json_sha256(recipe)
 
     @property
     def training_config(self) -> dict:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from vae.errors import ProbeError, WriteError
+from probe_common.errors import ProbeError, WriteError
 
 CACHE_DIR_ENV = "PROBE_CACHE_DIR"
 

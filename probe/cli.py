@@ -1,6 +1,6 @@
 """The `probe` command line: it parses arguments and calls the library.
 
-A user error (vae.errors.ProbeError, which the leaderboard's errors subclass) and a usage error (a bad option
+A user error (probe_common.errors.ProbeError, which the leaderboard's errors subclass) and a usage error (a bad option
 value) print one line and exit with status 2; Ctrl-C exits with 130; any other exception is a bug and keeps
 its traceback.
 """
@@ -22,7 +22,7 @@ from typing import Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from vae.errors import ProbeError  # a module without imports: `probe --help` stays fast
+from probe_common.errors import ProbeError  # a module without imports: `probe --help` stays fast
 
 try:  # recent typer carries its own copy of click
     from typer._click.exceptions import UsageError
@@ -109,6 +109,16 @@ def user_errors(command):
     return wrapper
 
 
+class PrecisionChoice(str, Enum):
+    auto = "auto"
+    bf16 = "bf16"
+    fp32 = "fp32"
+
+
+PRECISION_HELP = ("auto (bf16 on a GPU and on a CPU with native bf16 matrix instructions, else fp32), bf16 or fp32: "
+                  "the precision of the matrix products; sums and losses stay fp32")
+
+
 class FreeBitsPer(str, Enum):
     example = "example"
     batch = "batch"
@@ -140,6 +150,8 @@ def train_vae_command(
                                              "NLL (overrides the preset; the paper uses 1000)."),
     free_bits_per: Optional[FreeBitsPer] = typer.Option(None, "--free-bits-per", help="Threshold each example's "
                                                         "KL_i (default, as the paper) or the batch mean of KL_i."),
+    precision: Optional[PrecisionChoice] = typer.Option(None, "--precision", help=PRECISION_HELP + ". Default: "
+                                                        "auto; with --resume: the run's."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --run-dir from its last checkpoint, "
                                 "with its stored options; an option that differs from the run's stops."),
     progress: bool = Progress,
@@ -156,7 +168,7 @@ def train_vae_command(
         run_dir=str(run_dir) if run_dir else None, device=device, seed=seed, epochs=epochs,
         max_train_sentences=max_train_sentences, iw_samples=iw_samples,
         free_bits_per=free_bits_per.value if free_bits_per else None,
-        resume=resume, progress=progress,
+        precision=precision.value if precision else None, resume=resume, progress=progress,
     )
     train_vae(config, log=lambda message: typer.echo(message))
 
@@ -177,6 +189,7 @@ def eval_lm_command(
     device: str = Device,
     seed: int = Seed,
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the metrics to this JSON file."),
+    precision: PrecisionChoice = typer.Option(PrecisionChoice.auto, "--precision", help=PRECISION_HELP + "."),
     progress: bool = Progress,
 ):
     """The language-modelling metrics of a trained run: IW NLL and PPL, Recon, KL, -ELBO, ELBO PPL, MI, AU."""
@@ -184,7 +197,7 @@ def eval_lm_command(
 
     metrics = evaluate_run(run, dataset=dataset, split=split, data_dir=data_dir, iw_samples=iw_samples,
                            max_sentences=max_sentences, device=device, seed=seed, out=out, progress=progress,
-                           split_files=split_files(valid, test))
+                           split_files=split_files(valid, test), precision=precision.value)
     from vae.train import format_metrics
 
     typer.echo(format_metrics(metrics))
@@ -238,20 +251,19 @@ def run_tasks_command(
     """Evaluate one encoder on the tasks and add every result (or why it is not applicable) to the leaderboard."""
     from leaderboard.store import check_writable
     from probe.runner import run_tasks
-    from tasks.lm import LanguageModelling
-    from tasks.registry import DEFAULT_TASKS
     from vae.progress import show_library_bars
 
     check_writable(leaderboard)  # now, not after hours of encoding
     show_library_bars(progress)
-    selected: list = [name.strip() for name in (tasks.split(",") if tasks else DEFAULT_TASKS) if name.strip()]
+    # Task options are values, by task name: the runner makes each task with get_task(name, **options).
+    task_options = {}
     if one2one:
-        selected = ["gmm-cluster-one2one" if name == "gmm-cluster" else name for name in selected]
+        task_options["gmm-cluster"] = {"one2one": True}
     if iw_samples is not None:
-        selected = [LanguageModelling(iw_samples=iw_samples) if name == "lm" else name for name in selected]
-    run_tasks(encoder, tasks=selected, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
+        task_options["lm"] = {"iw_samples": iw_samples}
+    run_tasks(encoder, tasks=tasks, dataset=dataset, data_dir=data_dir, leaderboard_path=leaderboard,
               cache_dir=cache_dir, seed=seed, max_sentences=max_sentences, device=device, progress=progress,
-              log=typer.echo, entry_id=entry_id, split_files=split_files(valid, test))
+              log=typer.echo, entry_id=entry_id, split_files=split_files(valid, test), task_options=task_options)
 
 
 leaderboard_app = typer.Typer(no_args_is_help=True, help="Show, compare and render the leaderboard.")
@@ -264,15 +276,23 @@ def leaderboard_show_command(
     leaderboard: Path = LeaderboardFile,
     task: Optional[str] = typer.Option(None, "--task", help="Only these tasks (comma-separated)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Only results on this dataset."),
-    sort: Optional[str] = typer.Option(None, "--sort", help="Sort by this column (e.g. few-label/yelp)."),
-    ascending: bool = typer.Option(False, "--ascending", help="Lowest first (e.g. for lm/ptb perplexity)."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Sort by this column (e.g. few-label/yelp), best "
+                                       "first: the column's direction (↑ higher is better, ↓ lower is better) "
+                                       "comes from its results; unknown: highest first."),
+    ascending: Optional[bool] = typer.Option(None, "--ascending/--descending", help="Override the order of "
+                                             "--sort: lowest or highest first. Default: best first, following "
+                                             "the task's direction."),
 ):
-    """The main score of every entry on every task, one row per entry."""
-    from leaderboard import format_table, load, show_table
+    """The main score of every entry on every task, one row per entry; ↑/↓ mark whether higher or lower is better."""
+    # The leaderboard's store and table only (no torch, no tasks/, no scipy or matplotlib): it must start fast.
+    from leaderboard import format_table, load_summary, show_table
+    from leaderboard.table import column_directions
 
     tasks = [name.strip() for name in task.split(",") if name.strip()] if task else None
-    columns, rows = show_table(load(leaderboard), tasks=tasks, dataset=dataset, sort_by=sort, descending=not ascending)
-    typer.echo(format_table(columns, rows))
+    board = load_summary(leaderboard)  # what the table shows, read without pydantic (leaderboard.summary)
+    descending = None if ascending is None else not ascending
+    columns, rows = show_table(board, tasks=tasks, dataset=dataset, sort_by=sort, descending=descending)
+    typer.echo(format_table(columns, rows, column_directions(board)))
 
 
 @leaderboard_app.command("compare")
@@ -283,15 +303,18 @@ def leaderboard_compare_command(
     leaderboard: Path = LeaderboardFile,
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
 ):
-    """B minus A on every task both ran, with a 95% bootstrap interval of the difference."""
+    """B minus A on every task both ran, with a 95% bootstrap interval of the difference, and which is better
+    (by the direction the results record; descriptive scores get the difference only)."""
     from leaderboard import compare_entries, load
+    from leaderboard.compare import format_comparison
 
     comparisons = compare_entries(load(leaderboard), entry_a, entry_b, seed=seed)
     if not comparisons:
         typer.echo(f"{entry_a} and {entry_b} have no successful task result in common")
-    for c in comparisons:
-        interval = f"[{c.lo:+.4f}, {c.hi:+.4f}]" if c.lo is not None else "[no interval]"
-        typer.echo(f"{c.task_key} {c.score_name}: A {c.a:.4f}  B {c.b:.4f}  B-A {c.diff:+.4f} {interval}  ({c.note})")
+        return
+    typer.echo(f"A = {entry_a}, B = {entry_b}")
+    for comparison in comparisons:
+        typer.echo(format_comparison(comparison))
 
 
 @leaderboard_app.command("render")

@@ -10,9 +10,10 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from vae.data.batching import LengthBucketBatcher
+from vae.data.batching import EqualLengthBatcher
 from vae.data.tokenizer import decode, encode
 from vae.device import decoder_token_budget
+from vae.precision import resolve_precision
 from vae.metrics import LMMetrics, evaluate_lm
 from vae.modeling_textvae import TextVAEModel
 
@@ -34,8 +35,8 @@ class VAEDecoder:
         self.batch_size = batch_size
         self.latent_dim = model.config.latent_dim
 
-    def _batcher(self, sentences: list[str], batch_size: int) -> LengthBucketBatcher:
-        return LengthBucketBatcher(encode(self.tokenizer, sentences), batch_size, pad_id=self.model.config.pad_token_id)
+    def _batcher(self, sentences: list[str], batch_size: int) -> EqualLengthBatcher:
+        return EqualLengthBatcher(encode(self.tokenizer, sentences), batch_size, pad_id=self.model.config.pad_token_id)
 
     def posterior(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x): two float32 [N, nz] arrays in input order."""
@@ -82,7 +83,8 @@ class VAEDecoder:
     def lm_metrics(self, sentences: list[str], iw_samples: int, seed: int) -> LMMetrics:
         """IW NLL/PPL, Recon, KL, -ELBO, ELBO PPL, MI and AU of these sentences (Section 2.1), as `probe eval-lm`."""
         return evaluate_lm(self.model, self._batcher(sentences, LM_BATCH_SIZE), self.device, iw_samples,
-                           max_decoder_tokens=decoder_token_budget(self.device), seed=seed)
+                           max_decoder_tokens=decoder_token_budget(self.device), seed=seed,
+                           precision=resolve_precision("auto", self.device))
 
     def _latent_rows(self, z: np.ndarray, expected_rows: int | None) -> torch.Tensor:
         z = np.asarray(z)

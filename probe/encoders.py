@@ -3,16 +3,16 @@ folder, or a built-in baseline (tfidf-svd, random-lstm). Each one implements tas
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from vae.data.corpus import Corpus, file_sha256
+from probe_common.errors import ProbeError
+from probe_common.hashing import bytes_sha256, file_sha256
+from vae.data.corpus import Corpus
 from vae.device import resolve_device
-from vae.errors import ProbeError
 from vae.loading import claims_textvae, read_config
 
 from .builtin_encoders import BUILTIN_ENCODERS
@@ -128,10 +128,7 @@ def weights_sha256(folder: Path) -> str:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
     if not files:
         raise ProbeError(f"{folder}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) to identify the encoder by")
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(f"{file.relative_to(folder)}\0{file_sha256(file)}\n".encode())
-    return digest.hexdigest()
+    return bytes_sha256("".join(f"{file.relative_to(folder)}\0{file_sha256(file)}\n" for file in files).encode())
 
 
 def one_line(error: Exception) -> str:

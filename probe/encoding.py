@@ -7,9 +7,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from vae.data.batching import LengthBucketBatcher
+from probe_common.errors import ProbeError
+from vae.data.batching import EqualLengthBatcher
 from vae.data.tokenizer import encode as encode_words
-from vae.errors import ProbeError
 from vae.metrics import encode_posteriors
 from vae.modeling_textvae import TextVAEModel
 
@@ -21,7 +21,7 @@ def posteriors(model: TextVAEModel, tokenizer, sentences: list[str], device,
                batch_size: int = ENCODE_BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """Mean and log-variance of q(z|x) per sentence in input order, batched by length: two float32 [N, nz]."""
     token_ids = encode_words(tokenizer, sentences)
-    batcher = LengthBucketBatcher(token_ids, batch_size, pad_id=model.config.pad_token_id)
+    batcher = EqualLengthBatcher(token_ids, batch_size, pad_id=model.config.pad_token_id)
     means, logvars = encode_posteriors(model, batcher, device)
     return means.numpy(), logvars.numpy()
 

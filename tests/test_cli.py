@@ -21,7 +21,7 @@ from probe.cli import app
 from tasks.registry import TASKS
 from vae.configuration_textvae import TextVAEConfig
 from vae.data.tokenizer import build_tokenizer
-from vae.errors import ProbeError, WriteError
+from probe_common.errors import ProbeError, WriteError
 from vae.evaluate import evaluate_run
 from vae.export import export_run
 from vae.modeling_textvae import TextVAEModel
@@ -31,7 +31,7 @@ runner = CliRunner()
 
 # Where each command hands over to the library: patched to record (or raise) instead of working.
 LIBRARY_CALLS = {"train-vae": "vae.train.train_vae", "eval-lm": "vae.evaluate.evaluate_run",
-                 "run-tasks": "probe.runner.run_tasks", "leaderboard": "leaderboard.load"}
+                 "run-tasks": "probe.runner.run_tasks", "leaderboard": "leaderboard.load_summary"}
 
 
 def command_line(command: str, tmp_path: Path) -> list[str]:

@@ -3,10 +3,10 @@ import gzip
 import numpy as np
 import pytest
 
-from vae.data import LengthBucketBatcher, build_tokenizer, load_corpus
+from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
 from vae.data.corpus import locate
 from vae.data.tokenizer import decode, encode
-from vae.errors import DataError
+from probe_common.errors import DataError
 
 
 def write_corpus(folder, name, files: dict[str, bytes]):
@@ -78,7 +78,7 @@ def test_tokenizer_wraps_sentences_and_maps_unknown_words():
 def test_buckets_group_lengths_so_padding_is_small(data_dir):
     corpus = load_corpus("yelp", "valid", data_dir)
     tokenizer = build_tokenizer(corpus.sentences)
-    batcher = LengthBucketBatcher(encode(tokenizer, corpus.sentences), batch_size=32)
+    batcher = EqualLengthBatcher(encode(tokenizer, corpus.sentences), batch_size=32)
     real = padded = 0
     seen = []
     for batch in batcher.epoch(np.random.default_rng(0)):

@@ -18,7 +18,7 @@ from probe.encoders import HuggingFaceEncoder, TextVAEEncoder, load_encoder, wei
 from vae.configuration_textvae import TextVAEConfig
 from vae.data.corpus import Corpus
 from vae.data.tokenizer import build_tokenizer
-from vae.errors import ProbeError
+from probe_common.errors import ProbeError
 from vae.export import export_run
 from vae.modeling_textvae import TextVAEModel
 

@@ -14,7 +14,7 @@ from probe.cli import app
 from probe.encoders import HuggingFaceEncoder, load_encoder
 from vae.configuration_textvae import TextVAEConfig
 from vae.data.tokenizer import build_tokenizer
-from vae.errors import ModelLoadError
+from probe_common.errors import ModelLoadError
 from vae.export import export_run
 from vae.loading import load_textvae
 from vae.modeling_textvae import TextVAEModel

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vae.configuration_textvae import TextVAEConfig
-from vae.data import LengthBucketBatcher
+from vae.data import EqualLengthBatcher
 from vae.metrics import active_units, evaluate_lm, mutual_information
 from vae.modeling_textvae import TextVAEModel
 
@@ -60,7 +60,7 @@ def test_importance_weighted_nll_is_exact_when_decoder_ignores_z_and_q_is_the_pr
         model.decoder.lstm.weight_ih_l0[:, model.config.embed_dim:].zero_()  # ... and so do its inputs
         # a non-zero initial state would come from z; zeroed above, so the decoder is a plain LM
     rows = _sentences()
-    batcher = LengthBucketBatcher(rows, batch_size=8)
+    batcher = EqualLengthBatcher(rows, batch_size=8)
     metrics = evaluate_lm(model, batcher, "cpu", iw_samples=7, seed=0)
     exact = 0.0
     with torch.no_grad():
@@ -90,7 +90,7 @@ def _model_that_uses_z(sigma=1.0) -> TextVAEModel:
 def test_importance_weighted_nll_is_a_direct_logsumexp_of_unequal_weights(monkeypatch):
     model = _model_that_uses_z()
     rows = _sentences(n=12)
-    batcher = LengthBucketBatcher(rows, batch_size=4)
+    batcher = EqualLengthBatcher(rows, batch_size=4)
     drawn = []  # (mean, logvar, z) of every sampling call, in the order evaluate_lm makes them
     sample = model.sample_latent
 
@@ -147,7 +147,7 @@ def _falls_with_k(values_by_k: dict[int, list[float]]) -> bool:
 def test_importance_weighted_nll_falls_as_the_number_of_samples_grows():
     """Burda et al. 2016: E[log (1/k sum w)] rises with k, so the expected IW NLL falls (here over 8 seeds)."""
     model = _model_that_uses_z()
-    batcher = LengthBucketBatcher(_sentences(), batch_size=8)
+    batcher = EqualLengthBatcher(_sentences(), batch_size=8)
     nll, neg_elbo = {}, {}
     for k in (1, 4, 16, 64):
         runs = [evaluate_lm(model, batcher, "cpu", iw_samples=k, seed=seed) for seed in range(8)]
@@ -161,7 +161,7 @@ def test_importance_weighted_nll_falls_as_the_number_of_samples_grows():
 def test_importance_weighted_nll_does_not_depend_on_chunking():
     """One sample per decoder call or all at once is the same estimator: the same mean over seeds."""
     model = _model_that_uses_z()
-    batcher = LengthBucketBatcher(_sentences(), batch_size=8)
+    batcher = EqualLengthBatcher(_sentences(), batch_size=8)
     seeds = range(6)
     whole = np.array([evaluate_lm(model, batcher, "cpu", iw_samples=32, seed=s).nll for s in seeds])
     chunked = np.array([evaluate_lm(model, batcher, "cpu", iw_samples=32, seed=s, max_decoder_tokens=16).nll
@@ -178,7 +178,7 @@ def test_lstm_lm_metrics_are_exact():
     torch.manual_seed(0)
     model = TextVAEModel(config).eval()
     rows = _sentences()
-    batcher = LengthBucketBatcher(rows, batch_size=8)
+    batcher = EqualLengthBatcher(rows, batch_size=8)
     metrics = evaluate_lm(model, batcher, "cpu", iw_samples=1000)
     with torch.no_grad():
         exact = sum(float(model.decoder.sentence_nll(b.input_ids, b.lengths, None).sum()) for b in batcher.epoch())

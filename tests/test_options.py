@@ -3,7 +3,7 @@
 import pytest
 
 import vae.train as train_module
-from vae.errors import ProbeError
+from probe_common.errors import ProbeError
 from vae.train import TrainConfig, Trainer
 
 

@@ -1,8 +1,7 @@
-"""Device selection, mixed precision and seeding in one place."""
+"""Device selection, backends and seeding in one place (precision: vae/precision.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import random
 import re
 
@@ -45,13 +44,6 @@ def configure_backends(device: torch.device) -> None:
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
         torch.backends.cuda.matmul.allow_tf32 = True
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on the GPU (the loss is computed in fp32); full precision on the CPU."""
-    if device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 def seed_everything(seed: int) -> None:

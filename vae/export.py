@@ -11,10 +11,11 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModel, PreTrainedTokenizerFast
 
+from probe_common.errors import WriteError
+
 from . import atomic
 from .configuration_textvae import TextVAEConfig
 from .data.tokenizer import save_tokenizer
-from .errors import WriteError
 from .loading import load_textvae
 from .modeling_textvae import TextVAEModel
 

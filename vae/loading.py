@@ -16,8 +16,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from transformers import PreTrainedTokenizerFast
 
+from probe_common.errors import ModelLoadError
+
 from .configuration_textvae import TextVAEConfig
-from .errors import ModelLoadError
 from .modeling_textvae import TextVAEModel
 
 CONFIG_FILE = "config.json"

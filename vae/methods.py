@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ProbeError
+from probe_common.errors import ProbeError
 
 
 @dataclass(frozen=True)

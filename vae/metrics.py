@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .data.batching import LengthBucketBatcher
+from .data.batching import EqualLengthBatcher
 from .modeling_textvae import TextVAEModel
 from .objectives import gaussian_kl_per_dim, importance_log_weights, iwae_log_likelihood
+from .precision import autocast
 
 AU_THRESHOLD = 0.01  # Section 2.1, after Burda et al. 2016
+TIMING_FIELDS = ("seconds", "sentences_per_s")  # vary from run to run; every other figure is fixed by the seed
+
+
+def without_timing(metrics: dict) -> dict:
+    """The figures a seed fixes: a metrics dict less its wall-clock fields."""
+    return {key: value for key, value in metrics.items() if key not in TIMING_FIELDS}
 
 
 @dataclass
@@ -29,6 +37,9 @@ class LMMetrics:
     iw_samples: int
     n_sentences: int
     n_tokens: int
+    precision: str = "fp32"  # of the model's matrix products; every sum and logsumexp is fp32 or fp64
+    seconds: float | None = None  # wall time of the evaluation
+    sentences_per_s: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,7 +75,7 @@ def mutual_information(mean: torch.Tensor, logvar: torch.Tensor, chunk: int = 25
 
 
 @torch.no_grad()
-def encode_posteriors(model: TextVAEModel, batcher: LengthBucketBatcher, device) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_posteriors(model: TextVAEModel, batcher: EqualLengthBatcher, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior means and log-variances in corpus order: two [N, nz] tensors on the CPU."""
     nz = model.config.latent_dim
     means = torch.empty(batcher.n_sentences, nz)
@@ -82,15 +93,26 @@ def samples_per_chunk(batch_rows: int, seq_len: int, n_samples: int, max_decoder
 @torch.no_grad()
 def evaluate_lm(
     model: TextVAEModel,
-    batcher: LengthBucketBatcher,
+    batcher: EqualLengthBatcher,
     device,
     iw_samples: int = 1000,
     max_decoder_tokens: int = 16_384,
     seed: int = 0,
     progress=None,
+    precision: str = "fp32",
 ) -> LMMetrics:
     """All metrics in one pass: the encoder runs once per sentence, the samples go through the decoder in
-    large batches, and Recon is the mean of -log p(x|z) over the same importance samples."""
+    large batches, and Recon is the mean of -log p(x|z) over the same importance samples. `precision` is a
+    resolved precision ("bf16" or "fp32", vae/precision.py); the result records it and the wall time."""
+    started = time.perf_counter()
+    with autocast(torch.device(device), precision):
+        metrics = _evaluate_lm(model, batcher, device, iw_samples, max_decoder_tokens, seed, progress)
+    seconds = time.perf_counter() - started
+    return replace(metrics, precision=precision, seconds=round(seconds, 3),
+                   sentences_per_s=round(metrics.n_sentences / seconds, 3))
+
+
+def _evaluate_lm(model, batcher, device, iw_samples, max_decoder_tokens, seed, progress) -> LMMetrics:
     model.eval()
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
@@ -139,12 +161,12 @@ def evaluate_lm(
         torch.random.set_rng_state(generator_state)
 
 
-def _tracked(batcher: LengthBucketBatcher, progress):
+def _tracked(batcher: EqualLengthBatcher, progress):
     batches = batcher.epoch()
     return progress(batches, total=len(batcher)) if progress is not None else batches
 
 
-def posterior_statistics(model: TextVAEModel, batcher: LengthBucketBatcher, device) -> dict:
+def posterior_statistics(model: TextVAEModel, batcher: EqualLengthBatcher, device) -> dict:
     """AU and MI of a set: cheap enough to log every epoch."""
     means, logvars = encode_posteriors(model, batcher, device)
     return {"au": active_units(means), "mi": mutual_information(means, logvars)}

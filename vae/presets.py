@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .errors import ProbeError
+from probe_common.errors import ProbeError
 
 
 @dataclass(frozen=True)

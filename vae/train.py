@@ -24,10 +24,10 @@ import torch
 
 from . import atomic
 from .configuration_textvae import TextVAEConfig
-from .data import LengthBucketBatcher, build_tokenizer, load_corpus
+from .data import EqualLengthBatcher, build_tokenizer, load_corpus
 from .data.corpus import locate
 from .data.tokenizer import encode
-from .device import autocast, configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
+from .device import configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import ProbeError, TrainingDiverged
 from .export import export_run
 from .losses import batch_loss, validation_loss
@@ -35,6 +35,7 @@ from .methods import DEFAULT_METHOD, Method, Stage, get_method
 from .metrics import evaluate_lm, posterior_statistics
 from .modeling_textvae import TextVAEModel
 from .objectives import cosine_cycle_lr, cyclic_weight, linear_anneal_weight
+from .precision import PRECISIONS, autocast, resolve_precision
 from .presets import DEFAULT_SEED, PAPER_LAM, Preset, get_preset, model_size_for
 from .progress import progress_bar
 
@@ -62,6 +63,7 @@ class TrainConfig:
     max_train_sentences: int | None = None
     iw_samples: int | None = None
     free_bits_per: str | None = None  # "example" (default: authors' code, reproduces the paper) or "batch"
+    precision: str | None = None  # "auto" (default), "bf16" or "fp32": see vae/precision.py
     resume: bool = False
     progress: bool = True
 
@@ -79,6 +81,8 @@ class TrainConfig:
             raise ProbeError(f"--lam must be a positive number of nats, got {self.lam}")
         if self.seed is not None and not 0 <= self.seed < 2**32:  # what numpy's seeding accepts
             raise ProbeError(f"--seed must be between 0 and {2**32 - 1}, got {self.seed}")
+        if self.precision is not None and self.precision not in PRECISIONS:
+            raise ProbeError(f"--precision {self.precision}: choose one of {', '.join(PRECISIONS)}")
         if self.free_bits_per is not None and self.free_bits_per not in FREE_BITS_PER:
             raise ProbeError(f"--free-bits-per {self.free_bits_per}: choose one of {', '.join(FREE_BITS_PER)}")
 
@@ -86,10 +90,11 @@ class TrainConfig:
 # What a resumed run must share with the run it continues: (TrainConfig field, the option as typed).
 RUN_DEFINING = (("dataset", "dataset"), ("method", "--method"), ("lam", "--lam"), ("preset", "--preset"),
                 ("seed", "--seed"), ("free_bits_per", "--free-bits-per"),
-                ("max_train_sentences", "--max-train-sentences"), ("valid", "--valid"), ("test", "--test"))
+                ("max_train_sentences", "--max-train-sentences"), ("valid", "--valid"), ("test", "--test"),
+                ("precision", "--precision"))
 # Options that --resume takes from the stored run when they are not given.
 INHERITED = ("method", "lam", "preset", "data_dir", "valid", "test", "seed", "epochs", "max_train_sentences",
-             "iw_samples", "free_bits_per")
+             "iw_samples", "free_bits_per", "precision")
 
 
 def continue_stored_run(given: TrainConfig, stored_path: Path) -> TrainConfig:
@@ -120,6 +125,8 @@ def with_defaults(config: TrainConfig, device: torch.device) -> TrainConfig:
         preset=config.preset or ("paper" if device.type == "cuda" else "cpu"),
         seed=DEFAULT_SEED if config.seed is None else config.seed,
         free_bits_per=config.free_bits_per or "example",
+        # Resolved here, so the run records (and a resume reuses) the precision actually used.
+        precision=resolve_precision(config.precision or "auto", device),
     )
 
 
@@ -202,7 +209,9 @@ class Trainer:
         self._load_data(config)
         # As resolved: what train_config.json records and --resume continues.
         self.config = dataclasses.replace(config, lam=self.lam, max_train_sentences=self.preset.max_train_sentences)
-        self.say(f"preset {self.preset.name} on {self.device} ({'chosen' if preset_chosen else 'default for this device'})"
+        self.precision = self.config.precision
+        self.say(f"preset {self.preset.name} on {self.device} in {self.precision} "
+                 f"({'chosen' if preset_chosen else 'default for this device'})"
                  f"; method {self.method.name}{f', lam {self.lam:g}' if self.lam is not None else ''}; run dir {self.run_dir}")
         self._build_model()
         if self.resuming:
@@ -225,7 +234,7 @@ class Trainer:
         self.dataset_name = train.name
         self.tokenizer = build_tokenizer(train.sentences)
         self.splits = {
-            split.split: LengthBucketBatcher(encode(self.tokenizer, split.sentences), preset.batch_size)
+            split.split: EqualLengthBatcher(encode(self.tokenizer, split.sentences), preset.batch_size)
             for split in (train, valid, test)
         }
         self.data_files = {split.split: str(split.path) for split in (train, valid, test)}
@@ -268,6 +277,7 @@ class Trainer:
             "method": self.method.name,
             "lam": self.lam,
             "free_bits_per": self.config.free_bits_per,
+            "precision": self.config.precision,
             "seed": self.config.seed,
             "preset": dataclasses.asdict(self.preset),
         }
@@ -289,8 +299,10 @@ class Trainer:
         if self.model.encoder is not None:
             parts["encoder"] = self.model.encoder
         if self.optimizer_settings(stage)[0] == "adam":
-            return {name: torch.optim.Adam(part.parameters(), lr=lr) for name, part in parts.items()}
-        return {name: torch.optim.SGD(part.parameters(), lr=lr, momentum=0.0) for name, part in parts.items()}
+            return {name: torch.optim.Adam(part.parameters(), lr=lr, foreach=True) for name, part in parts.items()}
+        # foreach: one fused update over all tensors instead of a Python loop (also on the CPU).
+        return {name: torch.optim.SGD(part.parameters(), lr=lr, momentum=0.0, foreach=True)
+                for name, part in parts.items()}
 
     def stage_epochs(self, stage: Stage) -> int:
         return self.preset.cyclic_max_epochs if stage.lr_schedule == "cosine-cycles" else self.preset.max_epochs
@@ -342,7 +354,7 @@ class Trainer:
         return 1.0
 
     def _loss(self, batch, stage: Stage, kl_weight: float):
-        with autocast(self.device):
+        with autocast(self.device, self.precision):
             return batch_loss(self.model, batch.to(self.device), stage.objective, kl_weight, self.lam,
                               self.config.free_bits_per == "batch", self.preset.iwae_train_samples)
 
@@ -353,7 +365,7 @@ class Trainer:
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.preset.clip_grad_norm)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.preset.clip_grad_norm, foreach=True)
         for name in names:
             optimizers[name].step()
 
@@ -382,6 +394,7 @@ class Trainer:
         bar = progress_bar(train.epoch(batch_rng), total=len(train), enabled=self.config.progress, leave=False,
                            desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}")
         all_parts = list(optimizers)
+        started = time.perf_counter()
         for batch in bar:
             where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
             if state.aggressive:
@@ -396,8 +409,10 @@ class Trainer:
             totals["recon"] += float(result.recon.detach().sum())
             totals["kl"] += float(result.kl.detach().sum()) if result.kl is not None else 0.0
             bar.set_postfix(loss=f"{totals['loss'] / totals['sentences']:.2f}", kl_weight=f"{weight:.2f}")
+        seconds = time.perf_counter() - started  # the training loop alone, without validation
         n = totals.pop("sentences")
-        return {key: value / n for key, value in totals.items()} | {"kl_weight": weight}
+        return {key: value / n for key, value in totals.items()} | {
+            "kl_weight": weight, "seconds": round(seconds, 3), "sentences_per_s": round(n / seconds, 2)}
 
     def run_stage(self, state: TrainingState, optimizers, batch_rng) -> None:
         stage = self.method.stages[state.stage]
@@ -414,9 +429,10 @@ class Trainer:
                     for group in opt.param_groups:
                         group["lr"] = state.lr
             train_stats = self.run_epoch(stage, state, optimizers, batch_rng)
-            valid = validation_loss(self.model, self.splits["valid"].epoch(), stage, self.device,
-                                    self.preset.iwae_train_samples)
-            latent = posterior_statistics(self.model, self.splits["valid"], self.device) if self.model.encoder else {}
+            with autocast(self.device, self.precision):
+                valid = validation_loss(self.model, self.splits["valid"].epoch(), stage, self.device,
+                                        self.preset.iwae_train_samples)
+                latent = posterior_statistics(self.model, self.splits["valid"], self.device) if self.model.encoder else {}
             if valid["loss"] < state.best_loss:
                 state.best_loss = valid["loss"]
                 atomic.torch_save(self._best_path(state.stage), self.model.state_dict())
@@ -512,7 +528,7 @@ class Trainer:
         bar = lambda it, total: progress_bar(it, total=total, desc="test metrics", enabled=self.config.progress, leave=False)
         metrics = evaluate_lm(self.model, self.splits["test"], self.device, self.preset.iw_samples,
                               max_decoder_tokens=decoder_token_budget(self.device), seed=self.config.seed,
-                              progress=bar)
+                              progress=bar, precision=self.precision)
         result = {"split": "test", "dataset": self.dataset_name, "method": self.method.name, "lam": self.lam,
                   **metrics.to_dict()}
         atomic.write_json(self.run_dir / "metrics.json", result)
@@ -533,6 +549,8 @@ def format_metrics(metrics: dict) -> str:
     def show(key, fmt="{:.2f}"):
         value = metrics.get(key)
         return "-" if value is None else fmt.format(value)
-    return (f"test ({metrics['n_sentences']} sentences, {metrics['iw_samples']} importance samples): "
+    timing = f", {metrics['sentences_per_s']:g} sentences/s" if metrics.get("sentences_per_s") else ""
+    return (f"{metrics.get('split', 'test')} ({metrics['n_sentences']} sentences, {metrics['iw_samples']} importance "
+            f"samples, {metrics.get('precision', 'fp32')}{timing}): "
             f"NLL {show('nll')} PPL {show('ppl')} Recon {show('recon')} KL {show('kl')} -ELBO {show('neg_elbo')} "
             f"ELBO-PPL {show('elbo_ppl')} MI {show('mi')} AU {show('au', '{}')}")

@@ -1,4 +1,4 @@
-"""Length-bucketed batches: sentences of similar length go together, so cost follows real tokens."""
+"""Batches of sentences of exactly one length, as the authors' code makes them: no padding, no packing."""
 
 from __future__ import annotations
 
@@ -36,17 +36,19 @@ def collate(token_ids: list[list[int]], index: list[int] | np.ndarray, pad_id: i
     return Batch(input_ids, lengths, torch.as_tensor(np.asarray(index), dtype=torch.long))
 
 
-class LengthBucketBatcher:
-    """Sort by length, cut into batches, shuffle the order of batches each epoch (seeded).
-
-    Like the authors' code, a batch holds sentences of (nearly) one length, so padding is negligible.
-    """
+class EqualLengthBatcher:
+    """Group sentences by exact length and cut each group into batches of at most `batch_size`; the order of
+    batches is shuffled each epoch (seeded). Every batch holds one length, so the LSTMs run without padding or
+    packing (the authors' create_data_batch, vae-pretraining-encoder data/text_data.py:219-260)."""
 
     def __init__(self, token_ids: list[list[int]], batch_size: int, pad_id: int = 0):
         self.token_ids, self.batch_size, self.pad_id = token_ids, batch_size, pad_id
         lengths = np.array([len(ids) for ids in token_ids])
         order = np.argsort(lengths, kind="stable")
-        self.batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        self.batches = []
+        for length in np.unique(lengths):
+            rows = order[lengths[order] == length]
+            self.batches.extend(rows[i : i + batch_size] for i in range(0, len(rows), batch_size))
 
     def __len__(self) -> int:
         return len(self.batches)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import gzip
-import hashlib
 import os
 import re
 import zlib
@@ -16,7 +15,9 @@ import datasets
 
 datasets.disable_progress_bars()  # our own bars show progress; theirs only add noise
 
-from ..errors import DataError
+from probe_common.errors import DataError
+from probe_common.hashing import file_sha256  # re-exported: callers import it from here
+
 from .registry import DATASETS, SPLITS, DatasetSpec
 
 DATA_DIR_ENV = "PROBE_DATA_DIR"
@@ -201,11 +202,3 @@ def load_corpus(dataset: str, split: str, data_dir: str | os.PathLike | None = N
     else:
         sentences, labels = [" ".join(line.split()) for line in lines], None
     return Corpus(spec.name, split, path, sentences, labels)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ProbeError
+from probe_common.errors import ProbeError
+
 from .corpus import SplitFiles
 from .registry import DATASETS
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One GPU check in at most ~8 minutes: install, the test suite on CUDA, throughput at the paper sizes,
+# one paper-preset epoch of the Ours (pretrain-fb) and VAE rows on the full 100K Yelp sentences,
+# and a same-seed determinism check. Prints one JSON (and writes it to $OUT or benchmarks/results/).
+#
+# Usage: PROBE_DATA_DIR=/path/to/data bash benchmarks/gpu_check.sh
+# Wheels for packages the machine lacks may be put in .whl/ (installed first, without dependencies).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+: "${PROBE_DATA_DIR:?set PROBE_DATA_DIR to the folder holding yelp/}"
+RESULTS="${OUT:-benchmarks/results}"
+mkdir -p "$RESULTS"
+WORK="$(mktemp -d)"
+LOG="$RESULTS/gpu_check.log"
+: >"$LOG"
+
+step() {  # step NAME SECONDS COMMAND...: run with a time limit, record wall time and exit status
+  local name=$1 limit=$2; shift 2
+  local started=$SECONDS
+  echo "== $name" | tee -a "$LOG"
+  timeout "$limit" "$@" >>"$LOG" 2>&1
+  local status=$?
+  echo "\"$name\": {\"exit\": $status, \"seconds\": $((SECONDS - started))}," >>"$WORK/steps"
+  tail -n 3 "$LOG"
+}
+
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target "$WORK/site" .whl/*.whl
+  export PYTHONPATH="$WORK/site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+python3 -m pip install -q --no-deps --no-build-isolation --target "$WORK/site" . >>"$LOG" 2>&1
+export PYTHONPATH="$PWD:$WORK/site${PYTHONPATH:+:$PYTHONPATH}" PATH="$WORK/site/bin:$PATH"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$LOG"
+
+step tests 200 python3 -m pytest -q -x -p no:cacheprovider
+step throughput 90 python3 benchmarks/train_throughput.py --device cuda --steps 200 --iw-sentences 200 \
+  --out "$RESULTS/train_throughput_gpu.json"
+for method in pretrain-fb vae; do
+  step "paper-epoch-$method" 150 python3 -m probe.cli train-vae yelp --method "$method" --preset paper --epochs 1 \
+    --iw-samples 100 --run-dir "$WORK/paper-$method" --no-progress
+done
+for run in a b; do
+  step "seed-$run" 60 python3 -m probe.cli train-vae yelp --preset paper --epochs 1 --max-train-sentences 3000 \
+    --iw-samples 20 --run-dir "$WORK/seed-$run" --no-progress
+done
+
+python3 - "$WORK" "$RESULTS" <<'EOF'
+import json, pathlib, sys
+work, results = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+def read(path):
+    return json.loads(path.read_text()) if path.is_file() else None
+def epoch_seconds(run):
+    log = work / run / "log.jsonl"
+    return [json.loads(line).get("seconds") for line in log.read_text().splitlines()] if log.is_file() else None
+report = {
+    "steps": json.loads("{" + (work / "steps").read_text().rstrip().rstrip(",") + "}"),
+    "throughput": read(results / "train_throughput_gpu.json"),
+    "paper_epoch_seconds": {m: epoch_seconds(f"paper-{m}") for m in ("pretrain-fb", "vae")},
+    "paper_epoch_metrics": {m: read(work / f"paper-{m}" / "metrics.json") for m in ("pretrain-fb", "vae")},
+}
+a, b = read(work / "seed-a" / "metrics.json"), read(work / "seed-b" / "metrics.json")
+report["same_seed_identical"] = None if a is None or b is None else {
+    k: (a[k], b[k]) for k in a if a[k] != b[k] and k not in ("seconds", "sentences_per_s")} or True
+(results / "gpu_check.json").write_text(json.dumps(report, indent=2) + "\n")
+print(json.dumps(report, indent=2))
+EOF
