@@ -33,15 +33,15 @@ python3 -m pip install -q --no-deps --no-build-isolation --target "$WORK/site" .
 export PYTHONPATH="$PWD:$WORK/site${PYTHONPATH:+:$PYTHONPATH}" PATH="$WORK/site/bin:$PATH"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$LOG"
 
-step tests 200 python3 -m pytest -q -x -p no:cacheprovider
-step throughput 90 python3 benchmarks/train_throughput.py --device cuda --steps 200 --iw-sentences 200 \
+step tests 150 python3 -m pytest -q -x -p no:cacheprovider
+step throughput 60 python3 benchmarks/train_throughput.py --device cuda --steps 200 --iw-sentences 200 \
   --out "$RESULTS/train_throughput_gpu.json"
 for method in pretrain-fb vae; do
-  step "paper-epoch-$method" 150 python3 -m probe.cli train-vae yelp --method "$method" --preset paper --epochs 1 \
+  step "paper-epoch-$method" 120 python3 -m probe.cli train-vae yelp --method "$method" --preset paper --epochs 1 \
     --iw-samples 100 --run-dir "$WORK/paper-$method" --no-progress
 done
 for run in a b; do
-  step "seed-$run" 60 python3 -m probe.cli train-vae yelp --preset paper --epochs 1 --max-train-sentences 3000 \
+  step "seed-$run" 45 python3 -m probe.cli train-vae yelp --preset paper --epochs 1 --max-train-sentences 3000 \
     --iw-samples 20 --run-dir "$WORK/seed-$run" --no-progress
 done
 

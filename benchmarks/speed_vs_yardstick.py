@@ -24,7 +24,7 @@ from train_throughput import peak_memory_mb, training_flops_per_token
 from vae.configuration_textvae import TextVAEConfig
 from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
 from vae.data.tokenizer import encode
-from vae.losses import batch_loss
+from vae.objectives import FreeBits
 from vae.metrics import evaluate_lm
 from vae.modeling_textvae import TextVAEModel
 from vae.precision import autocast, resolve_precision
@@ -71,7 +71,7 @@ def main() -> None:
     def project_steps(batches, precision: str) -> None:
         for batch in batches:
             with autocast(device, precision):
-                loss = batch_loss(model, batch, "free-bits", kl_weight=1.0, lam=LAM).loss
+                loss = FreeBits(lam=LAM).loss(model, batch, kl_weight=1.0).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0, foreach=True)

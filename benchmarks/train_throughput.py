@@ -22,7 +22,7 @@ from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
 from vae.data.tokenizer import encode
 from vae.device import configure_backends, decoder_token_budget, resolve_device
 from vae.precision import autocast, resolve_precision
-from vae.losses import batch_loss
+from vae.objectives import FreeBits
 from vae.metrics import evaluate_lm
 from vae.modeling_textvae import TextVAEModel
 from vae.presets import PAPER_MODEL_SIZES
@@ -96,7 +96,7 @@ def main() -> None:
             synchronize(device)
             started = time.perf_counter()
         with autocast(device, precision):
-            loss = batch_loss(model, batch.to(device), "free-bits", kl_weight=1.0, lam=6.0).loss
+            loss = FreeBits(lam=6.0).loss(model, batch.to(device), kl_weight=1.0).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -35,6 +35,7 @@ class BuiltinEncoder:
     fits_on_train_split = True
     has_representation = True
     decoder = None  # no built-in decodes text
+    lm_scorer = None  # ... or scores it
     method = None
 
     def __init__(self, device: torch.device, seed: int = 0):

@@ -23,6 +23,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from probe_common.errors import ProbeError  # a module without imports: `probe --help` stays fast
+from vae.presets import DEFAULT_IW_SAMPLES  # imports no torch either
 
 try:  # recent typer carries its own copy of click
     from typer._click.exceptions import UsageError
@@ -115,8 +116,10 @@ class PrecisionChoice(str, Enum):
     fp32 = "fp32"
 
 
-PRECISION_HELP = ("auto (bf16 on a GPU and on a CPU with native bf16 matrix instructions, else fp32), bf16 or fp32: "
-                  "the precision of the matrix products; sums and losses stay fp32")
+PRECISION_HELP = "auto, bf16 or fp32: the precision of the decoder's matrix products (sums and losses stay fp32)"
+TRAIN_PRECISION_HELP = PRECISION_HELP + ". auto trains in fp32 (bf16 training measured worse); with --resume: the run's."
+SCORE_PRECISION_HELP = (PRECISION_HELP + ". auto scores in bf16 on a GPU and on a CPU with native bf16 matrix "
+                        "instructions (within 0.001 nats of fp32), else fp32.")
 
 
 class FreeBitsPer(str, Enum):
@@ -150,8 +153,7 @@ def train_vae_command(
                                              "NLL (overrides the preset; the paper uses 1000)."),
     free_bits_per: Optional[FreeBitsPer] = typer.Option(None, "--free-bits-per", help="Threshold each example's "
                                                         "KL_i (default, as the paper) or the batch mean of KL_i."),
-    precision: Optional[PrecisionChoice] = typer.Option(None, "--precision", help=PRECISION_HELP + ". Default: "
-                                                        "auto; with --resume: the run's."),
+    precision: Optional[PrecisionChoice] = typer.Option(None, "--precision", help=TRAIN_PRECISION_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --run-dir from its last checkpoint, "
                                 "with its stored options; an option that differs from the run's stops."),
     progress: bool = Progress,
@@ -182,14 +184,14 @@ def eval_lm_command(
     data_dir: Optional[Path] = DataDir,
     valid: Optional[Path] = ValidFile,
     test: Optional[Path] = TestFile,
-    iw_samples: int = typer.Option(1000, "--iw-samples", min=1, help="Importance samples per sentence (paper: "
-                                   "1000; on a CPU that is about 0.6 sentences/s at paper sizes)."),
+    iw_samples: int = typer.Option(DEFAULT_IW_SAMPLES, "--iw-samples", min=1, help="Importance samples per "
+                                   f"sentence (paper: {DEFAULT_IW_SAMPLES}; on a CPU that is about 0.6 sentences/s at paper sizes)."),
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Score only the first N "
                                                 "sentences of the split (a quicker estimate)."),
     device: str = Device,
     seed: int = Seed,
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the metrics to this JSON file."),
-    precision: PrecisionChoice = typer.Option(PrecisionChoice.auto, "--precision", help=PRECISION_HELP + "."),
+    precision: PrecisionChoice = typer.Option(PrecisionChoice.auto, "--precision", help=SCORE_PRECISION_HELP),
     progress: bool = Progress,
 ):
     """The language-modelling metrics of a trained run: IW NLL and PPL, Recon, KL, -ELBO, ELBO PPL, MI, AU."""
@@ -198,7 +200,7 @@ def eval_lm_command(
     metrics = evaluate_run(run, dataset=dataset, split=split, data_dir=data_dir, iw_samples=iw_samples,
                            max_sentences=max_sentences, device=device, seed=seed, out=out, progress=progress,
                            split_files=split_files(valid, test), precision=precision.value)
-    from vae.train import format_metrics
+    from vae.metrics import format_metrics
 
     typer.echo(format_metrics(metrics))
 
@@ -243,7 +245,7 @@ def run_tasks_command(
     one2one: bool = typer.Option(False, "--one2one", help="gmm-cluster with as many components as classes and an "
                                  "optimal one-to-one assignment (Hungarian) instead of 10 components."),
     iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples of the lm task "
-                                             "(default 1000, as the paper: hours on a CPU for a 10K test set)."),
+                                             f"(default {DEFAULT_IW_SAMPLES}, as the paper: hours on a CPU for a 10K test set)."),
     entry_id: Optional[str] = typer.Option(None, "--entry-id", help="The leaderboard entry to record under "
                                            "(default: the encoder's id, e.g. its run folder's name)."),
     progress: bool = Progress,

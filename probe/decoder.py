@@ -1,4 +1,5 @@
-"""The decoding side of a trained text VAE, as the decoding tasks see it (tasks.base.TextDecoder).
+"""The decoding side of a trained text VAE, as the decoding tasks see it (tasks.base.TextDecoder), and the
+language-model scoring of any run of this project, latent or not, as the lm task sees it (tasks.base.LMScorer).
 
 Sentences go in and out as whitespace-tokenised strings and latent codes as numpy arrays; batching by
 length, devices and the tokenizer stay in here.
@@ -22,6 +23,27 @@ from .encoding import posteriors
 LM_BATCH_SIZE = 32  # as `probe eval-lm`, so the lm task reproduces its numbers for the same seed
 
 
+def length_batches(model: TextVAEModel, tokenizer: PreTrainedTokenizerFast, sentences: list[str],
+                   batch_size: int) -> EqualLengthBatcher:
+    return EqualLengthBatcher(encode(tokenizer, sentences), batch_size, pad_id=model.config.pad_token_id)
+
+
+class LMScorer:
+    """The LM metrics of a TextVAEModel, a VAE or a plain LSTM-LM, on given sentences, as `probe eval-lm`."""
+
+    def __init__(self, model: TextVAEModel, tokenizer: PreTrainedTokenizerFast, device: str | torch.device = "cpu"):
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.device = torch.device(device)
+
+    def lm_metrics(self, sentences: list[str], iw_samples: int, seed: int) -> LMMetrics:
+        """IW NLL/PPL, and for a VAE Recon, KL, -ELBO, ELBO PPL, MI and AU of these sentences (Section 2.1)."""
+        batcher = length_batches(self.model, self.tokenizer, sentences, LM_BATCH_SIZE)
+        return evaluate_lm(self.model, batcher, self.device, iw_samples,
+                           max_decoder_tokens=decoder_token_budget(self.device), seed=seed,
+                           precision=resolve_precision("auto", self.device))
+
+
 class VAEDecoder:
     """Posterior, greedy decoding and -log p(x|z) of a TextVAEModel; the model is kept in eval mode (no dropout)."""
 
@@ -34,9 +56,6 @@ class VAEDecoder:
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.latent_dim = model.config.latent_dim
-
-    def _batcher(self, sentences: list[str], batch_size: int) -> EqualLengthBatcher:
-        return EqualLengthBatcher(encode(self.tokenizer, sentences), batch_size, pad_id=self.model.config.pad_token_id)
 
     def posterior(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of q(z|x): two float32 [N, nz] arrays in input order."""
@@ -74,17 +93,11 @@ class VAEDecoder:
         """-log p(x_i | z_i) in nats for each sentence and its row of z: float64 [N]."""
         z = self._latent_rows(z, expected_rows=len(sentences))
         nll = np.empty(len(sentences), dtype=np.float64)
-        for batch in self._batcher(sentences, self.batch_size).epoch():
+        for batch in length_batches(self.model, self.tokenizer, sentences, self.batch_size).epoch():
             rows = batch.index.to(self.device)
             values = self.model.decoder.sentence_nll(batch.input_ids.to(self.device), batch.lengths, z[rows])
             nll[batch.index.numpy()] = values.double().cpu().numpy()
         return nll
-
-    def lm_metrics(self, sentences: list[str], iw_samples: int, seed: int) -> LMMetrics:
-        """IW NLL/PPL, Recon, KL, -ELBO, ELBO PPL, MI and AU of these sentences (Section 2.1), as `probe eval-lm`."""
-        return evaluate_lm(self.model, self._batcher(sentences, LM_BATCH_SIZE), self.device, iw_samples,
-                           max_decoder_tokens=decoder_token_budget(self.device), seed=seed,
-                           precision=resolve_precision("auto", self.device))
 
     def _latent_rows(self, z: np.ndarray, expected_rows: int | None) -> torch.Tensor:
         z = np.asarray(z)

@@ -29,6 +29,7 @@ class PretrainedEncoder:
     fits_on_train_split = False
     has_representation = True
     decoder = None
+    lm_scorer = None
     method: str | None = None
 
     def fit(self, train: Corpus) -> None:
@@ -40,7 +41,7 @@ class TextVAEEncoder(PretrainedEncoder):
 
     def __init__(self, path: Path, device: torch.device):
         from vae.loading import load_textvae
-        from probe.decoder import VAEDecoder  # lazy: the decoding side is only needed for decoding tasks
+        from probe.decoder import LMScorer, VAEDecoder  # lazy: only decoding and scoring tasks need them
 
         self.model, self.tokenizer = load_textvae(path, device)  # checked: a broken run is one line
         self.device = device
@@ -52,6 +53,7 @@ class TextVAEEncoder(PretrainedEncoder):
         # A plain LSTM language model (`lm` method) has no latent variable: it can only be scored as an LM.
         self.has_representation = self.model.encoder is not None
         self.decoder = VAEDecoder(self.model, self.tokenizer, device) if self.has_representation else None
+        self.lm_scorer = LMScorer(self.model, self.tokenizer, device)
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         if not self.has_representation:

@@ -2,8 +2,9 @@
 (TaskOutput); the runner (probe.runner) times it and turns the two into a leaderboard record. Tasks never
 import leaderboard/: what a record needs from a task is in TaskInfo and TaskOutput.
 
-Two task types share the work of the seven tasks: RepresentationTask (probes of the codes an encoder gives,
-read through TaskData.embed) and DecodingTask (tasks that decode or score text with a VAE's decoder).
+Three task types share the work of the seven tasks: RepresentationTask (probes of the codes an encoder gives,
+read through TaskData.embed), DecodingTask (tasks that decode text with a VAE's latent decoder) and
+ScoringTask (tasks that score text with a language model, latent or not: lm).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class TaskInfo:
     # True: higher is better; False: lower is better; None: a descriptive score, neither better nor worse.
     higher_is_better: bool | None
     main_score_label: str  # the main score for a human: axis labels, table headers
-    needs_decoder: bool = False  # a DecodingTask; otherwise it probes the encoder's representation
+    needs_decoder: bool = False  # a DecodingTask; otherwise it probes the encoder's representation ...
+    needs_lm_scorer: bool = False  # ... or, a ScoringTask, scores text with the encoder's language model
     needs_labels: bool = False
     needs_splits: tuple[str, ...] = ()  # splits besides `split` that the task reads (e.g. train to fit a probe)
     plot: PlotKind | None = None  # how the report draws the result; None: the table only
@@ -50,6 +52,8 @@ class TaskInfo:
         # Declarations are code: a typo here is a bug, so it fails on import rather than in a report.
         if self.higher_is_better not in (True, False, None):
             raise ValueError(f"{self.name}: higher_is_better must be True, False or None")
+        if self.needs_decoder and self.needs_lm_scorer:
+            raise ValueError(f"{self.name}: a task needs a decoder or an LM scorer, not both")
         if self.plot is not None and self.plot not in PLOT_KINDS:
             raise ValueError(f"{self.name}: plot must be one of {', '.join(PLOT_KINDS)} or None, got {self.plot!r}")
 
@@ -99,8 +103,14 @@ class TextDecoder(Protocol):
     def reconstruction_nll(self, sentences: list[str], z: np.ndarray) -> np.ndarray:
         """-log p(x | z) per sentence in nats, for the given z rows: [N]."""
 
+
+class LMScorer(Protocol):
+    """What a scoring task needs from a language model, with or without a latent variable (implemented by
+    probe.decoder.LMScorer)."""
+
     def lm_metrics(self, sentences: list[str], iw_samples: int, seed: int) -> LMMetrics:
-        """The language-modelling metrics of Section 2.1 (IW NLL/PPL, Recon, KL, -ELBO, MI, AU) of these sentences."""
+        """The language-modelling metrics of Section 2.1 of these sentences: IW NLL/PPL, and for a latent model
+        Recon, KL, -ELBO, MI, AU (None for an LSTM-LM, whose NLL is exact)."""
 
 
 class Encoder(Protocol):
@@ -112,6 +122,7 @@ class Encoder(Protocol):
     method: str | None  # training method, for VAE runs
     training_config: dict  # a VAE run's records its corpus: "dataset" (a name) and "data_files" (split -> path)
     decoder: TextDecoder | None  # VAE runs only
+    lm_scorer: LMScorer | None  # VAE runs and LSTM-LM runs
     has_representation: bool  # False for a language model without a latent variable (decoder only)
     fits_on_train_split: bool  # built-in baselines are fitted on the task dataset's train split first
 
@@ -164,9 +175,13 @@ class Task(ABC):
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
         """Why this task cannot run on this encoder and dataset, or None when it can."""
-        if self.info.needs_decoder and encoder.decoder is None:
-            return f"{self.info.name} decodes text: {encoder.encoder_id} has no decoder"
-        if not self.info.needs_decoder and not encoder.has_representation:
+        if self.info.needs_lm_scorer:
+            if encoder.lm_scorer is None:
+                return f"{self.info.name} scores text with a language model: {encoder.encoder_id} is none"
+        elif self.info.needs_decoder:
+            if encoder.decoder is None:
+                return f"{self.info.name} decodes text: {encoder.encoder_id} has no decoder"
+        elif not encoder.has_representation:
             return f"{self.info.name} probes sentence representations: {encoder.encoder_id} has none"
         missing = [s for s in (self.info.split, *self.info.needs_splits) if s not in data.splits]
         if missing:
@@ -180,10 +195,14 @@ class Task(ABC):
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         """Evaluate: scores, per-seed and per-example values. Untimed: the runner times every task."""
 
+    def sentences(self, data: TaskData, limit: int | None = None) -> list[str]:
+        """The sentences of the task's split, the first `limit` of them when given."""
+        return data.corpus(self.info.split).head(limit).sentences
+
 
 class RepresentationTask(Task):
     """A probe of sentence representations: it reads the codes of each split through TaskData.embed (cached
-    by the runner) and never the decoder. TaskInfo.needs_decoder is False."""
+    by the runner) and never the decoder. TaskInfo.needs_decoder and needs_lm_scorer are False."""
 
     def codes(self, data: TaskData, split: str) -> np.ndarray:
         """[N, d] codes of a split of the task's dataset."""
@@ -191,8 +210,8 @@ class RepresentationTask(Task):
 
 
 class DecodingTask(Task):
-    """A task that decodes or scores text with a VAE's decoder (TaskInfo.needs_decoder is True); encoders
-    without one (Hugging Face folders, built-ins) are recorded as not applicable."""
+    """A task that decodes text, or scores it given z, with a VAE's latent decoder (TaskInfo.needs_decoder is
+    True); encoders without one (Hugging Face folders, built-ins, the LSTM-LM) are recorded as not applicable."""
 
     def decoder_of(self, encoder: Encoder, data: TaskData) -> TextDecoder:
         """The encoder's decoder; a decoding task run on an encoder without one is a caller's error."""
@@ -200,6 +219,13 @@ class DecodingTask(Task):
             raise ValueError(self.not_applicable_reason(encoder, data))
         return encoder.decoder
 
-    def sentences(self, data: TaskData, limit: int | None = None) -> list[str]:
-        """The sentences of the task's split, the first `limit` of them when given."""
-        return data.corpus(self.info.split).head(limit).sentences
+
+class ScoringTask(Task):
+    """A task that scores text with a language model (TaskInfo.needs_lm_scorer is True): VAE runs and LSTM-LM
+    runs have one; other encoders are recorded as not applicable."""
+
+    def scorer_of(self, encoder: Encoder, data: TaskData) -> LMScorer:
+        """The encoder's LM scorer; a scoring task run on an encoder without one is a caller's error."""
+        if encoder.lm_scorer is None:
+            raise ValueError(self.not_applicable_reason(encoder, data))
+        return encoder.lm_scorer

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from probe_common.errors import ProbeError
-from tasks.base import DecodingTask, Encoder, TaskData, TaskInfo, TaskOutput, example_ids_hash
+from tasks.base import Encoder, ScoringTask, TaskData, TaskInfo, TaskOutput, example_ids_hash
 from tasks.dataset_choice import training_corpus
-
-_SCORES = ("nll", "ppl", "recon", "kl", "neg_elbo", "elbo_ppl", "mi", "au")
+from vae.presets import DEFAULT_IW_SAMPLES
 
 
 @dataclass
-class LanguageModelling(DecodingTask):
-    """IW NLL and PPL (1000 importance samples, Section 2.1), Recon, KL, -ELBO, ELBO PPL, MI and AU.
+class LanguageModelling(ScoringTask):
+    """IW NLL and PPL (1000 importance samples, Section 2.1), Recon, KL, -ELBO, ELBO PPL, MI and AU; an LSTM-LM
+    (no latent variable) has the exact NLL and PPL only.
 
     Main score: PPL (lower is better). By default it runs on the dataset the VAE was trained on. PPL is a
     ratio over all tokens, not a mean over sentences, so there is no per_example list and no ci95.
@@ -24,9 +24,9 @@ class LanguageModelling(DecodingTask):
         # default_dataset: the paper's main language-modelling corpus (Table 1); VAE runs use their own (dataset_for).
         name="lm", paper_ref="Section 2.1; Tables 1-3, 10-11", default_dataset="ptb", split="test",
         main_score="ppl", higher_is_better=False,
-        main_score_label="perplexity per token, importance-weighted NLL", needs_decoder=True,
+        main_score_label="perplexity per token, importance-weighted NLL", needs_lm_scorer=True,
     )
-    iw_samples: int = 1000  # Section 2.1
+    iw_samples: int = DEFAULT_IW_SAMPLES  # Section 2.1
     max_sentences: int | None = None  # the paper uses the whole test set
 
     def dataset_for(self, encoder: Encoder) -> str:
@@ -34,15 +34,14 @@ class LanguageModelling(DecodingTask):
         corpus = training_corpus(encoder)
         if corpus is not None:
             return corpus.dataset
-        if encoder.decoder is None:  # not applicable anyway: the result is recorded under the default
+        if encoder.lm_scorer is None:  # not applicable anyway: the result is recorded under the default
             return self.info.default_dataset
         raise ProbeError(f"{encoder.encoder_id} does not record its training dataset; name a dataset for lm")
 
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
-        decoder = self.decoder_of(encoder, data)
+        scorer = self.scorer_of(encoder, data)
         sentences = self.sentences(data, self.max_sentences)
-        metrics = decoder.lm_metrics(sentences, iw_samples=self.iw_samples, seed=seed).to_dict()
-        scores = {name: float(metrics[name]) for name in _SCORES}
-        scores["iw_samples"] = float(metrics["iw_samples"])
-        return TaskOutput(scores=scores, n_examples=metrics["n_sentences"], examples_hash=example_ids_hash(sentences),
-                          extra={"n_tokens": metrics["n_tokens"]})
+        metrics = scorer.lm_metrics(sentences, iw_samples=self.iw_samples, seed=seed)
+        scores = metrics.scores() | {"iw_samples": float(metrics.iw_samples)}
+        return TaskOutput(scores=scores, n_examples=metrics.n_sentences, examples_hash=example_ids_hash(sentences),
+                          extra={"n_tokens": metrics.n_tokens})

@@ -253,7 +253,7 @@ def test_eval_lm_reads_the_valid_and_test_files_of_a_run_trained_on_a_file(tmp_p
     def sentences_read(*options) -> str:
         result = runner.invoke(app, ["eval-lm", str(run), *quick, *options])
         assert result.exit_code == 0, result.output
-        return result.output.split(" sentences")[0].removeprefix("test (")
+        return result.output.split(" sentences")[0].split("(")[-1]  # "valid (2 sentences, ..." -> "2"
 
     # The run's own corpus by default: "mine" is no registered dataset, so its recorded files are read.
     assert sentences_read() == "3" and sentences_read("--split", "valid") == "2"

@@ -121,3 +121,92 @@ def test_log_normal_matches_torch_distributions():
     z, mean, logvar = torch.randn(5, 3), torch.randn(5, 3), torch.randn(5, 3)
     reference = torch.distributions.Normal(mean, (0.5 * logvar).exp()).log_prob(z).sum(-1)
     assert torch.allclose(log_normal(z, mean, logvar), reference, atol=1e-5)
+
+
+# ---- typed objectives and schedules -------------------------------------------------------------------------
+
+
+def _tiny_model_and_batch(use_latent=True):
+    from vae.configuration_textvae import TextVAEConfig
+    from vae.data import collate
+    from vae.modeling_textvae import TextVAEModel
+
+    torch.manual_seed(0)
+    model = TextVAEModel(TextVAEConfig(vocab_size=12, embed_dim=8, encoder_hidden_size=16, decoder_hidden_size=16,
+                                       latent_dim=4, use_latent=use_latent, dropout_in=0.0, dropout_out=0.0)).eval()
+    rows = [[2, 5, 6, 7, 3], [2, 8, 9, 3], [2, 4, 3]]
+    return model, collate(rows, range(len(rows)))
+
+
+@pytest.mark.parametrize("kinds", [
+    {"objective": "elbo"},  # the old magic string
+    {"objective": "ELBO"},
+    {"kl_schedule": "anneal"},
+    {"kl_schedule": "anneall"},  # misspelt: trained at weight 1 before
+    {"lr_schedule": "cosine"},
+    {"kl_start": 0.1},  # a start without an annealing schedule
+])
+def test_a_stage_with_an_unknown_objective_or_schedule_fails_when_defined(kinds):
+    import dataclasses
+
+    from vae.methods import METHODS
+
+    plain_elbo = METHODS["vae"].stages[0]
+    with pytest.raises((TypeError, ValueError), match="must be one of|start of a LinearAnneal"):
+        dataclasses.replace(plain_elbo, **kinds)  # builds a Stage: it must not train at weight 1
+
+
+def test_objectives_are_frozen_values_that_carry_their_parameters():
+    import dataclasses
+
+    from vae.objectives import ELBO, IWAE, FreeBits, FreeBitsTotal
+
+    assert FreeBits(3.0) == FreeBits(lam=3.0, per="example") != FreeBits(3.0, per="batch")
+    assert IWAE(k=10).k == 10 and FreeBitsTotal(9.0).lam == 9.0 and ELBO() == ELBO()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FreeBits(3.0).lam = 4.0
+    for bad in (lambda: FreeBits(None), lambda: FreeBits(-1.0), lambda: FreeBits(3.0, per="minibatch"),
+                lambda: FreeBitsTotal(0.0), lambda: IWAE(k=0)):
+        with pytest.raises(ValueError):
+            bad()
+    # Built from a run's settings: only the ones each objective uses.
+    assert FreeBits.for_run(lam=6.0, free_bits_per="batch", iwae_samples=10) == FreeBits(6.0, "batch")
+    assert IWAE.for_run(lam=None, free_bits_per="example", iwae_samples=7) == IWAE(7)
+    assert ELBO.for_run(lam=None, free_bits_per="example", iwae_samples=7) == ELBO()
+
+
+def test_each_objective_weights_its_kl_term_as_the_paper():
+    from vae.objectives import ELBO, Autoencoder, FreeBits, FreeBitsTotal, LanguageModel
+
+    model, batch = _tiny_model_and_batch()
+    with torch.no_grad():
+        mean, logvar = model.encoder(batch.input_ids, batch.lengths)
+    kl_per_dim = gaussian_kl_per_dim(mean, logvar)
+    kl = kl_per_dim.sum(-1)
+    expected_kl_term = {
+        Autoencoder(): torch.zeros_like(kl),
+        ELBO(): kl,
+        FreeBits(8.0): free_bits_kl(kl_per_dim, 8.0),
+        FreeBits(8.0, per="batch"): free_bits_kl(kl_per_dim, 8.0, batch_mean=True),
+        FreeBitsTotal(8.0): free_bits_total_kl(kl, 8.0),
+    }
+    for objective, kl_term in expected_kl_term.items():
+        torch.manual_seed(3)
+        with torch.no_grad():
+            result = objective.loss(model, batch, kl_weight=0.5)
+        assert torch.allclose(result.kl, kl, atol=1e-6)
+        assert float(result.loss) == pytest.approx(float((result.recon + 0.5 * kl_term).mean()), rel=1e-6), objective
+    lm, lm_batch = _tiny_model_and_batch(use_latent=False)
+    with torch.no_grad():
+        result = LanguageModel().loss(lm, lm_batch)
+    assert result.kl is None and float(result.loss) == pytest.approx(float(result.recon.mean()))
+
+
+def test_kl_schedules_are_callables_built_once():
+    from vae.objectives import ConstantWeight, CyclicWeight, LinearAnneal
+
+    assert [ConstantWeight()(step) for step in (1, 10, 10_000)] == [1.0, 1.0, 1.0]
+    anneal = LinearAnneal(start=0.1, epochs=10, steps_per_epoch=100 / 32)
+    assert [anneal(step) for step in (1, 20, 40)] == [linear_anneal_weight(s, 100 / 32, 10, 0.1) for s in (1, 20, 40)]
+    cyclic = CyclicWeight(steps_per_epoch=100, cycle_epochs=10, rise_epochs=5, start=0.1)
+    assert [cyclic(step) for step in (1, 1001, 3450)] == [cyclic_weight(s, 100, 10, 5, 0.1) for s in (1, 1001, 3450)]

@@ -36,3 +36,26 @@ def test_bad_options_stop_with_one_line_before_any_work(tmp_path, no_work, overr
     assert str(raised.value) == message
     assert not (tmp_path / "run").exists()
 
+
+
+def test_the_lm_metric_names_and_the_importance_sample_default_are_defined_once():
+    import dataclasses
+    import inspect
+
+    from probe.cli import eval_lm_command
+    from tasks.lm import LanguageModelling
+    from vae.evaluate import evaluate_run
+    from vae.metrics import SCORE_LABELS, LMMetrics, evaluate_lm, format_metrics
+    from vae.presets import DEFAULT_IW_SAMPLES, PRESETS
+
+    assert set(SCORE_LABELS) <= {field.name for field in dataclasses.fields(LMMetrics)}
+    defaults = [PRESETS["paper"].iw_samples, LanguageModelling().iw_samples,
+                inspect.signature(evaluate_run).parameters["iw_samples"].default,
+                inspect.signature(evaluate_lm).parameters["iw_samples"].default,
+                inspect.signature(eval_lm_command).parameters["iw_samples"].default.default]
+    assert defaults == [DEFAULT_IW_SAMPLES] * len(defaults) == [1000] * len(defaults)  # Section 2.1
+    lstm_lm = LMMetrics(nll=30.0, ppl=90.0, recon=None, kl=None, neg_elbo=None, elbo_ppl=None, mi=None, au=None,
+                        iw_samples=0, n_sentences=10, n_tokens=100)
+    assert lstm_lm.scores() == {"nll": 30.0, "ppl": 90.0}
+    line = format_metrics(lstm_lm.to_dict())
+    assert line.endswith("NLL 30.00 PPL 90.00 Recon - KL - -ELBO - ELBO-PPL - MI - AU -")

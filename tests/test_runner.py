@@ -375,3 +375,28 @@ def test_released_label_subsets_in_the_dataset_folder_are_encoded_once_and_used(
     assert sorted(encode_calls) == [100, 150, 150, 400]  # the subset file, valid, test, train (for 200)
     run_tasks("tfidf-svd", tasks=[FewLabel(sizes=(100, 200), n_draws=2)], **common)
     assert sorted(encode_calls) == [100, 150, 150, 400]  # the subset's codes come from the cache too
+
+
+def test_an_lstm_lm_run_gets_its_lm_result_with_exact_nll_and_no_latent_metrics(data_dir, tmp_path):
+    """The lm task needs LM scoring only: the `lm` baseline has no latent variable and no decoder, but a PPL."""
+    from vae.evaluate import evaluate_run
+    from vae.train import TrainConfig, train_vae
+
+    run_dir = tmp_path / "yelp-lm"
+    train_vae(TrainConfig(dataset="yelp", method="lm", preset="tiny", epochs=1, max_train_sentences=300, iw_samples=5,
+                          run_dir=str(run_dir), progress=False, data_dir=str(data_dir), device="cpu"),
+              log=lambda message: None)
+    results = run_tasks(run_dir, tasks=[LanguageModelling(iw_samples=10), "recon-bleu", "gmm-cluster"],
+                        data_dir=data_dir, leaderboard_path=tmp_path / "leaderboard.json", cache_dir=tmp_path / "cache",
+                        max_sentences=100, log=lambda message: None)
+    status = {r.task: r.status for r in results}
+    assert status == {"lm": "ok", "recon-bleu": "not_applicable", "gmm-cluster": "not_applicable"}
+    lm = results[0]
+    reference = evaluate_run(run_dir, split="test", data_dir=data_dir, iw_samples=10, max_sentences=100,
+                             device="cpu", seed=0, progress=False)
+    assert lm.dataset == "yelp" and lm.n_examples == 100
+    assert lm.main_score == pytest.approx(reference["ppl"], rel=1e-6) and lm.main_score > 1
+    assert lm.scores["nll"] == pytest.approx(reference["nll"], rel=1e-6)
+    # Exact likelihood, no latent variable: Recon, KL, -ELBO, ELBO PPL, MI and AU are absent (None in eval-lm).
+    assert set(lm.scores) == {"nll", "ppl", "iw_samples"}
+    assert all(reference[name] is None for name in ("recon", "kl", "neg_elbo", "elbo_ppl", "mi", "au"))

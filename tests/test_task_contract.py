@@ -18,8 +18,8 @@ from leaderboard.render import PLOT_KINDS as DRAWN_PLOTS
 from leaderboard.schema import Plot, TaskResult
 from probe.cli import app
 from probe.runner import build_record, run_one, run_tasks
-from tasks.base import (PLOT_KINDS, DecodingTask, NotApplicable, RepresentationTask, TaskData, TaskInfo,
-                        TaskOutput)
+from tasks.base import (PLOT_KINDS, DecodingTask, NotApplicable, RepresentationTask, ScoringTask, TaskData,
+                        TaskInfo, TaskOutput)
 from tasks.gmm_cluster import GMMCluster
 from tasks.registry import TASKS, get_task
 from vae.data.corpus import Corpus
@@ -76,7 +76,8 @@ def test_every_registered_task_declares_direction_label_plot_and_where_the_paper
 def test_task_types_match_what_the_tasks_declare():
     for name in TASKS:
         task = get_task(name)
-        kind = DecodingTask if task.info.needs_decoder else RepresentationTask
+        kind = (ScoringTask if task.info.needs_lm_scorer else DecodingTask if task.info.needs_decoder
+                else RepresentationTask)
         assert isinstance(task, kind), name
 
 

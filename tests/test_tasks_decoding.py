@@ -12,7 +12,7 @@ import pytest
 import sacrebleu
 import torch
 
-from probe.decoder import VAEDecoder
+from probe.decoder import LMScorer, VAEDecoder
 from probe.runner import run_one  # runs a task and builds its leaderboard record
 from tasks.base import TaskData
 from tasks.interpolation import Interpolation
@@ -38,6 +38,7 @@ SENTENCES = [
 class FakeEncoder:
     decoder: object
     training_config: dict = field(default_factory=dict)
+    lm_scorer: object = None
     encoder_id: str = "fake"
     source: str = "fake"
     weights_sha256: str = "0" * 64
@@ -246,7 +247,8 @@ def snli_test(snli_dir):
 @pytest.fixture(scope="module")
 def vae_encoder(tiny_run):
     _, model, tokenizer = tiny_run
-    return FakeEncoder(VAEDecoder(model, tokenizer, "cpu", batch_size=16), training_config=model.config.training)
+    return FakeEncoder(VAEDecoder(model, tokenizer, "cpu", batch_size=16), training_config=model.config.training,
+                       lm_scorer=LMScorer(model, tokenizer, "cpu"))
 
 
 def test_vae_decoder_matches_the_model(tiny_run, vae_encoder, snli_test):
@@ -287,6 +289,18 @@ def test_lm_task_reports_the_eval_lm_metrics(tiny_run, vae_encoder, snli_test, s
     reference = evaluate_run(run_dir, split="test", data_dir=snli_dir, iw_samples=10, max_sentences=100,
                              device="cpu", seed=0, progress=False)
     assert result.scores["ppl"] == pytest.approx(reference["ppl"], rel=1e-6)
+
+
+def test_lm_task_needs_an_lm_scorer_not_a_decoder(tiny_run, vae_encoder, snli_test):
+    from tasks.base import ScoringTask
+
+    task, data = LanguageModelling(), task_data(snli_test.sentences[:10], "snli")
+    assert isinstance(task, ScoringTask) and task.info.needs_lm_scorer and not task.info.needs_decoder
+    scorer_only = FakeEncoder(None, training_config=vae_encoder.training_config, lm_scorer=vae_encoder.lm_scorer)
+    assert task.not_applicable_reason(scorer_only, data) is None
+    decoder_only = FakeEncoder(vae_encoder.decoder)
+    assert task.not_applicable_reason(decoder_only, data) == "lm scores text with a language model: fake is none"
+    assert not hasattr(vae_encoder.decoder, "lm_metrics")  # decoding tasks do not score
 
 
 def test_decoding_tasks_run_on_a_trained_model_and_follow_the_seed(vae_encoder, snli_test):

@@ -70,17 +70,17 @@ def test_same_seed_same_numbers_and_resume_continues_exactly(tmp_path, data_dir,
 
 def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path, data_dir, monkeypatch):
     cfg = config(tmp_path, data_dir, "nan", method="vae", epochs=3, max_train_sentences=300)
-    real_batch_loss = train_module.batch_loss
+    real_loss = Trainer._loss
     calls = {"n": 0}
 
     def poisoned(*args, **kwargs):
-        result = real_batch_loss(*args, **kwargs)
+        result = real_loss(*args, **kwargs)
         calls["n"] += 1
         if calls["n"] > 15:  # after the first epoch (10 batches) has been checkpointed
             result.loss = result.loss * float("nan")
         return result
 
-    monkeypatch.setattr(train_module, "batch_loss", poisoned)
+    monkeypatch.setattr(Trainer, "_loss", poisoned)
     with pytest.raises(TrainingDiverged, match="loss became nan at stage 1, epoch 2"):
         train_vae(cfg, quiet)
     checkpoint = torch.load(tmp_path / "nan" / CHECKPOINT, weights_only=True)
@@ -95,7 +95,7 @@ def test_export_loads_with_automodel_and_gives_the_same_means(tmp_path, data_dir
 
     export_run(trainer.model, trainer.tokenizer, trainer.run_dir, None)
     sentences = ["the food was great .", "worst service ever , never again ."]
-    batch = trainer.tokenizer(sentences, return_tensors="pt", padding=True)
+    batch = trainer.tokenizer(sentences, return_tensors="pt", padding=True).to(trainer.device)
     trainer.model.eval()
     with torch.no_grad():
         expected = trainer.model(**batch).mean
@@ -140,7 +140,7 @@ def scripted_validation(losses, seen=None):
     """validation_loss returning the given losses in turn (recording the model's weights when asked)."""
     remaining = iter(losses)
 
-    def fake(model, batches, stage, device, iwae_samples=10):
+    def fake(model, batches, objective, device):
         if seen is not None:
             seen.append({name: value.clone() for name, value in model.state_dict().items()})
         loss = next(remaining)
@@ -153,11 +153,12 @@ def record_epoch_starts(monkeypatch, starts):
     """Wrap Trainer.run_epoch to record the schedule state and the weights at the start of every epoch."""
     real_run_epoch = Trainer.run_epoch
 
-    def recording(self, stage, state, optimizers, batch_rng):
+    def recording(self):
+        state = self.state
         starts.append({"stage": state.stage, "lr": state.lr, "epochs_worse": state.epochs_worse,
-                       "decays": state.decays, "optimizers": {k: type(v).__name__ for k, v in optimizers.items()},
+                       "decays": state.decays, "optimizers": {k: type(v).__name__ for k, v in self.optimizers.items()},
                        "weights": {k: v.clone() for k, v in self.model.state_dict().items()}})
-        return real_run_epoch(self, stage, state, optimizers, batch_rng)
+        return real_run_epoch(self)
 
     monkeypatch.setattr(Trainer, "run_epoch", recording)
 
@@ -209,7 +210,7 @@ def test_aggressive_anneals_the_kl_weight_from_0_1_per_update(tmp_path, data_dir
     stage = trainer.method.stages[0]
     # He et al. text.py:337-364: from --kl_start 0.1, + 0.9 / (warm_up * sentences / batch size) before every update.
     increment = 0.9 / (trainer.preset.anneal_epochs * 300 / 32)
-    assert trainer.kl_weight(stage, 1) == pytest.approx(0.1 + increment)
+    assert trainer.kl_schedule_for(stage)(1) == pytest.approx(0.1 + increment)
     state = trainer.fit()
     steps = state.log[0]["step"]
     assert steps == len(trainer.splits["train"]) and state.log[0]["train_kl_weight"] == pytest.approx(0.1 + steps * increment)
@@ -220,12 +221,12 @@ def test_aggressive_inner_steps_change_only_the_encoder(tmp_path, data_dir):
 
     trainer = Trainer(config(tmp_path, data_dir, "inner", method="aggressive", epochs=1, max_train_sentences=200), quiet)
     stage = trainer.method.stages[0]
-    state = train_module.TrainingState(lr=trainer.initial_lr(stage), aggressive=True)
-    optimizers = trainer._optimizers(stage, state.lr)
+    trainer.state = train_module.TrainingState(lr=trainer.initial_lr(stage), aggressive=True)
+    trainer._enter_stage()
+    trainer.batch_rng = np.random.default_rng(0)
     before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
     trainer.model.train()
-    trainer._aggressive_encoder_steps(stage, state, optimizers, np.random.default_rng(0),
-                                      trainer.splits["train"].batch(0), "test")
+    trainer._aggressive_encoder_steps(trainer.splits["train"].batch(0), "test")
     after = trainer.model.state_dict()
     decoder = [name for name in before if name.startswith("decoder.")]
     encoder = [name for name in before if name.startswith("encoder.")]
@@ -234,7 +235,9 @@ def test_aggressive_inner_steps_change_only_the_encoder(tmp_path, data_dir):
 
 
 def test_pretrain_fb_keeps_the_best_autoencoder_encoder_and_a_fresh_decoder(tmp_path, data_dir, monkeypatch):
-    trainer = Trainer(config(tmp_path, data_dir, "two", method="pretrain-fb", epochs=2, max_train_sentences=64), quiet)
+    # On the CPU: the comparison with a fresh initialisation replays the CPU generator's state.
+    trainer = Trainer(config(tmp_path, data_dir, "two", method="pretrain-fb", epochs=2, max_train_sentences=64,
+                             device="cpu"), quiet)
     validated, starts, reset_rng = [], [], []
     # Stage 1: epoch 1 is the best, so its last weights (epoch 2) are not the ones to keep.
     monkeypatch.setattr(train_module, "validation_loss", scripted_validation([5.0, 6.0, 50.0, 60.0], validated))
@@ -279,22 +282,23 @@ def test_cyclic_with_liu_et_al_optimiser_or_the_papers_sgd(tmp_path, data_dir, m
         assert [row["lr"] for row in state.log] == [0.5, 0.5, 0.5]
     # Their weight: 0.1 at each cycle's start, + 1 / (warmup * batches) before every update.
     stage = trainer.method.stages[0]
-    assert trainer.kl_weight(stage, 1) == pytest.approx(0.1 + 1 / (preset.cycle_rise_epochs * batches))
+    assert trainer.kl_schedule_for(stage)(1) == pytest.approx(0.1 + 1 / (preset.cycle_rise_epochs * batches))
     assert state.log[0]["train_kl_weight"] == pytest.approx(min(1, 0.1 + batches / (preset.cycle_rise_epochs * batches)))
 
 
 def test_iwae_selects_its_model_on_its_own_bound(tmp_path, data_dir, monkeypatch):
     from vae.losses import validation_loss
-    from vae.objectives import importance_log_weights, iwae_log_likelihood
+    from vae.objectives import IWAE, importance_log_weights, iwae_log_likelihood
 
-    trainer = Trainer(config(tmp_path, data_dir, "iwae", method="iwae", epochs=1, max_train_sentences=64), quiet)
+    trainer = Trainer(config(tmp_path, data_dir, "iwae", method="iwae", epochs=1, max_train_sentences=64,
+                             device="cpu"), quiet)  # the by-hand bound below runs on the CPU
     stage, model, valid = trainer.method.stages[0], trainer.model, trainer.splits["valid"]
-    assert stage.validation_objective == "iwae"
+    assert stage.objective is IWAE and IWAE.selected_on == "bound"
     with torch.no_grad():  # a posterior far from the prior, where the k = 10 bound is clearly tighter than the ELBO
         for parameter in model.encoder.parameters():
             parameter.mul_(30)
     torch.manual_seed(1)
-    got = validation_loss(model, valid.epoch(), stage, "cpu", iwae_samples=10)
+    got = validation_loss(model, valid.epoch(), IWAE(k=10), "cpu")
     # By hand: -log (1/k) sum_k p(x, z_k) / q(z_k | x) with k = 10, averaged over the sentences.
     torch.manual_seed(1)
     total = 0.0
@@ -310,9 +314,9 @@ def test_iwae_selects_its_model_on_its_own_bound(tmp_path, data_dir, monkeypatch
     asked = []
     real = train_module.validation_loss
     monkeypatch.setattr(train_module, "validation_loss",
-                        lambda *args, **kwargs: asked.append(args[4:] + tuple(kwargs.values())) or real(*args, **kwargs))
+                        lambda *args: asked.append(args[2]) or real(*args))
     trainer.fit()
-    assert asked == [(trainer.preset.iwae_train_samples,)]
+    assert asked == [IWAE(k=trainer.preset.iwae_train_samples)]
 
 
 def test_free_bits_baselines_default_to_the_papers_baseline_rows(tmp_path, data_dir, monkeypatch):
@@ -332,3 +336,28 @@ def test_free_bits_baselines_default_to_the_papers_baseline_rows(tmp_path, data_
     assert trainer.lam == 9.0 and trainer.run_dir.name == "yelp-fbp-lam9"
     with pytest.raises(ProbeError, match="needs --lam"):
         Trainer(config(tmp_path, data_dir, "fb", method="fb", epochs=1, max_train_sentences=64), quiet)
+
+
+def test_the_trainer_builds_each_stages_objective_and_schedule_once_with_the_runs_settings(tmp_path, data_dir,
+                                                                                          monkeypatch):
+    import numpy as np
+
+    from vae.objectives import Autoencoder, ConstantWeight, FreeBits, LinearAnneal
+
+    trainer = Trainer(config(tmp_path, data_dir, "built", method="pretrain-fb", lam=4.0, free_bits_per="batch",
+                             epochs=1, max_train_sentences=64), quiet)
+    seen = []
+    real_run_epoch = Trainer.run_epoch
+
+    def recording(self):
+        seen.append((self.objective, self.kl_schedule, self.optimizers))
+        return real_run_epoch(self)
+
+    monkeypatch.setattr(Trainer, "run_epoch", recording)
+    trainer.fit()
+    (ae, ae_weight, ae_optimizers), (fb, fb_weight, fb_optimizers) = seen
+    assert (ae, fb) == (Autoencoder(), FreeBits(lam=4.0, per="batch"))  # lam and per are the run's
+    assert isinstance(ae_weight, ConstantWeight) and isinstance(fb_weight, LinearAnneal)
+    assert fb_weight == LinearAnneal(0.0, trainer.preset.anneal_epochs, 64 / trainer.preset.batch_size)
+    assert fb_optimizers is not ae_optimizers and fb_optimizers is trainer.optimizers
+    assert set(trainer.optimizers) == {"encoder", "decoder"} and isinstance(trainer.batch_rng, np.random.Generator)

@@ -16,10 +16,11 @@ from .device import configure_backends, decoder_token_budget, resolve_device
 from .loading import load_textvae
 from .metrics import evaluate_lm
 from .precision import resolve_precision
+from .presets import DEFAULT_IW_SAMPLES
 from .progress import progress_bar, show_library_bars
 
 
-def evaluate_run(run, dataset=None, split="test", data_dir=None, iw_samples=1000, max_sentences=None,
+def evaluate_run(run, dataset=None, split="test", data_dir=None, iw_samples=DEFAULT_IW_SAMPLES, max_sentences=None,
                  device="auto", seed=0, out=None, progress=True, split_files: SplitFiles | None = None,
                  precision="auto") -> dict:
     """`split_files` ({"valid": path, "test": path}: --valid/--test) replace the dataset's own split files."""

@@ -12,6 +12,7 @@ from .data.batching import EqualLengthBatcher
 from .modeling_textvae import TextVAEModel
 from .objectives import gaussian_kl_per_dim, importance_log_weights, iwae_log_likelihood
 from .precision import autocast
+from .presets import DEFAULT_IW_SAMPLES
 
 AU_THRESHOLD = 0.01  # Section 2.1, after Burda et al. 2016
 TIMING_FIELDS = ("seconds", "sentences_per_s")  # vary from run to run; every other figure is fixed by the seed
@@ -43,6 +44,26 @@ class LMMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def scores(self) -> dict[str, float]:
+        """The metrics of SCORE_LABELS that this model has, as floats: an LSTM-LM has only NLL and PPL."""
+        return {name: float(getattr(self, name)) for name in SCORE_LABELS if getattr(self, name) is not None}
+
+
+# The one list of LM metric names (fields of LMMetrics), with how people see them.
+SCORE_LABELS: dict[str, str] = {"nll": "NLL", "ppl": "PPL", "recon": "Recon", "kl": "KL", "neg_elbo": "-ELBO",
+                                "elbo_ppl": "ELBO-PPL", "mi": "MI", "au": "AU"}
+
+
+def format_metrics(metrics: dict) -> str:
+    """One line of a metrics dict (LMMetrics.to_dict() with split etc.): what train-vae and eval-lm print."""
+    def show(key):
+        value = metrics.get(key)
+        return "-" if value is None else str(value) if key == "au" else f"{value:.2f}"
+    timing = f", {metrics['sentences_per_s']:g} sentences/s" if metrics.get("sentences_per_s") else ""
+    return (f"{metrics.get('split', 'test')} ({metrics['n_sentences']} sentences, {metrics['iw_samples']} importance "
+            f"samples, {metrics.get('precision', 'fp32')}{timing}): "
+            + " ".join(f"{label} {show(name)}" for name, label in SCORE_LABELS.items()))
 
 
 def active_unit_variances(means: torch.Tensor) -> torch.Tensor:
@@ -95,7 +116,7 @@ def evaluate_lm(
     model: TextVAEModel,
     batcher: EqualLengthBatcher,
     device,
-    iw_samples: int = 1000,
+    iw_samples: int = DEFAULT_IW_SAMPLES,
     max_decoder_tokens: int = 16_384,
     seed: int = 0,
     progress=None,

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from probe_common.errors import ProbeError
 
 
+# Importance samples per sentence for IW NLL/PPL (Section 2.1): the default of train-vae's paper presets,
+# `probe eval-lm` and the lm task.
+DEFAULT_IW_SAMPLES = 1000
+
+
 @dataclass(frozen=True)
 class ModelSize:
     embed_dim: int
@@ -57,7 +62,7 @@ class Preset:
     cyclic_max_epochs: int = 40  # `cyclic`: their --num_epochs (:55); no early stop
     aggressive_max_inner_steps: int = 99  # He et al.: sub_iter 1..99 (vae-lagging-encoder text.py:366,371)
     iwae_train_samples: int = 10  # IWAE baseline, k = 10
-    iw_samples: int = 1000  # importance samples for NLL/PPL (Section 2.1)
+    iw_samples: int = DEFAULT_IW_SAMPLES
     max_train_sentences: int | None = None
     max_eval_sentences: int | None = None  # cap on validation and test sentences
     model_size: ModelSize | None = None  # None: the paper size of the dataset

@@ -30,11 +30,21 @@ from .data.tokenizer import encode
 from .device import configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import ProbeError, TrainingDiverged
 from .export import export_run
-from .losses import batch_loss, validation_loss
+from .losses import validation_loss
 from .methods import DEFAULT_METHOD, Method, Stage, get_method
-from .metrics import evaluate_lm, posterior_statistics
+from .metrics import evaluate_lm, format_metrics, posterior_statistics
 from .modeling_textvae import TextVAEModel
-from .objectives import cosine_cycle_lr, cyclic_weight, linear_anneal_weight
+from .objectives import (
+    FREE_BITS_PER,
+    Autoencoder,
+    BatchLoss,
+    ConstantWeight,
+    CyclicWeight,
+    KLSchedule,
+    LinearAnneal,
+    Objective,
+    cosine_cycle_lr,
+)
 from .precision import PRECISIONS, autocast, resolve_precision
 from .presets import DEFAULT_SEED, PAPER_LAM, Preset, get_preset, model_size_for
 from .progress import progress_bar
@@ -42,7 +52,6 @@ from .progress import progress_bar
 CHECKPOINT = "checkpoints/last.pt"
 BEST_WEIGHTS = "checkpoints/best-stage{stage}.pt"
 TRAIN_CONFIG = "train_config.json"
-FREE_BITS_PER = ("example", "batch")
 
 
 @dataclass
@@ -126,7 +135,7 @@ def with_defaults(config: TrainConfig, device: torch.device) -> TrainConfig:
         seed=DEFAULT_SEED if config.seed is None else config.seed,
         free_bits_per=config.free_bits_per or "example",
         # Resolved here, so the run records (and a resume reuses) the precision actually used.
-        precision=resolve_precision(config.precision or "auto", device),
+        precision=resolve_precision(config.precision or "auto", device, training=True),
     )
 
 
@@ -217,6 +226,14 @@ class Trainer:
         if self.resuming:
             self._check_model_size()
         self.saved_at: dict | None = None  # stage and epoch of the last checkpoint written or loaded
+        # The loop's state, set by fit() (fresh, or from the checkpoint on --resume); the checkpoint holds them all.
+        self.state = TrainingState()
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.batch_rng: np.random.Generator | None = None  # the order of the training batches
+        # What the current stage trains with, built once when it starts (_enter_stage).
+        self.stage: Stage | None = None
+        self.objective: Objective | None = None
+        self.kl_schedule: KLSchedule | None = None
 
     @staticmethod
     def _default_run_dir(config: TrainConfig) -> Path:
@@ -286,7 +303,7 @@ class Trainer:
         """(optimiser, initial lr) of a stage."""
         if stage.lr_schedule == "cosine-cycles":
             return "adam", self.preset.cyclic_lr
-        if stage.objective == "ae":
+        if stage.objective is Autoencoder:
             return self.preset.pretrain_optimizer, self.preset.pretrain_lr
         return "sgd", self.preset.lr
 
@@ -304,36 +321,58 @@ class Trainer:
         return {name: torch.optim.SGD(part.parameters(), lr=lr, momentum=0.0, foreach=True)
                 for name, part in parts.items()}
 
+    def objective_for(self, stage: Stage) -> Objective:
+        """The stage's objective with this run's lam, free-bits granularity and IWAE k."""
+        return stage.objective.for_run(self.lam, self.config.free_bits_per, self.preset.iwae_train_samples)
+
+    def kl_schedule_for(self, stage: Stage) -> KLSchedule:
+        """The stage's KL weight per update (Stage checked the kind when it was defined)."""
+        train = self.splits["train"]
+        if stage.kl_schedule is LinearAnneal:
+            # The authors' rate counts sentences / batch size updates per epoch (text_anneal_fb.py:273).
+            return LinearAnneal(stage.kl_start, self.preset.anneal_epochs, train.n_sentences / self.preset.batch_size)
+        if stage.kl_schedule is CyclicWeight:
+            # Liu et al.'s rate counts batches per epoch (train_text_cyc_ptb.py:178).
+            return CyclicWeight(len(train), self.preset.cycle_epochs, self.preset.cycle_rise_epochs,
+                                self.preset.cycle_start)
+        return ConstantWeight()
+
+    def _enter_stage(self) -> None:
+        """Build what the current stage trains with, once: its objective, KL schedule and optimisers at state.lr."""
+        self.stage = self.method.stages[self.state.stage]
+        self.objective = self.objective_for(self.stage)
+        self.kl_schedule = self.kl_schedule_for(self.stage)
+        self.optimizers = self._optimizers(self.stage, self.state.lr)
+
     def stage_epochs(self, stage: Stage) -> int:
         return self.preset.cyclic_max_epochs if stage.lr_schedule == "cosine-cycles" else self.preset.max_epochs
 
     # ---- checkpoints ----------------------------------------------------------------------------------
-    def _save_checkpoint(self, state: TrainingState, optimizers, batch_rng: np.random.Generator) -> None:
+    def _save_checkpoint(self) -> None:
         # Tensors and plain values only (the RNG states included), so it loads with weights_only=True.
         atomic.torch_save(self.run_dir / CHECKPOINT, {
             "model": self.model.state_dict(),
-            "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
-            "state": dataclasses.asdict(state),
-            "batch_rng": batch_rng.bit_generator.state,  # plain ints and strings
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "state": dataclasses.asdict(self.state),
+            "batch_rng": self.batch_rng.bit_generator.state,  # plain ints and strings
             "rng": rng_state(),
         })
-        atomic.write_jsonl(self.run_dir / "log.jsonl", state.log)
-        self.saved_at = state.log[-1] if state.log else None
+        atomic.write_jsonl(self.run_dir / "log.jsonl", self.state.log)
+        self.saved_at = self.state.log[-1] if self.state.log else None
 
-    def _load_checkpoint(self):
+    def _load_checkpoint(self) -> None:
         checkpoint = load_weights(self.run_dir / CHECKPOINT)
         self.model.load_state_dict(checkpoint["model"])
-        state = TrainingState(**checkpoint["state"])
-        optimizers = self._optimizers(self.method.stages[state.stage], state.lr)
-        for name, opt in optimizers.items():
+        self.state = TrainingState(**checkpoint["state"])
+        self._enter_stage()
+        for name, opt in self.optimizers.items():
             opt.load_state_dict(checkpoint["optimizers"][name])
-        batch_rng = np.random.default_rng()
-        batch_rng.bit_generator.state = checkpoint["batch_rng"]
+        self.batch_rng = np.random.default_rng()
+        self.batch_rng.bit_generator.state = checkpoint["batch_rng"]
         set_rng_state(checkpoint["rng"])
-        self.saved_at = state.log[-1] if state.log else None
-        self.say(f"{self.run_dir} has finished training: its final weights are evaluated again" if state.finished
-                 else f"resumed {self.run_dir} at stage {state.stage + 1}, epoch {state.epoch + 1}")
-        return state, optimizers, batch_rng
+        self.saved_at = self.state.log[-1] if self.state.log else None
+        self.say(f"{self.run_dir} has finished training: its final weights are evaluated again" if self.state.finished
+                 else f"resumed {self.run_dir} at stage {self.state.stage + 1}, epoch {self.state.epoch + 1}")
 
     def _best_path(self, stage: int) -> Path:
         return self.run_dir / BEST_WEIGHTS.format(stage=stage)
@@ -342,66 +381,54 @@ class Trainer:
         self.model.load_state_dict(load_weights(self._best_path(stage)))
 
     # ---- training -------------------------------------------------------------------------------------
-    def kl_weight(self, stage: Stage, step: int) -> float:
-        if stage.kl_schedule == "anneal":
-            # The authors' rate counts sentences / batch size updates per epoch (text_anneal_fb.py:273).
-            steps_per_epoch = self.splits["train"].n_sentences / self.preset.batch_size
-            return linear_anneal_weight(step, steps_per_epoch, self.preset.anneal_epochs, stage.kl_start)
-        if stage.kl_schedule == "cyclic":
-            # Liu et al.'s rate counts batches per epoch (train_text_cyc_ptb.py:178).
-            return cyclic_weight(step, len(self.splits["train"]), self.preset.cycle_epochs,
-                                 self.preset.cycle_rise_epochs, self.preset.cycle_start)
-        return 1.0
-
-    def _loss(self, batch, stage: Stage, kl_weight: float):
+    def _loss(self, batch, kl_weight: float) -> BatchLoss:
         with autocast(self.device, self.precision):
-            return batch_loss(self.model, batch.to(self.device), stage.objective, kl_weight, self.lam,
-                              self.config.free_bits_per == "batch", self.preset.iwae_train_samples)
+            return self.objective.loss(self.model, batch.to(self.device), kl_weight)
 
-    def _update(self, loss: torch.Tensor, optimizers, names, where: str) -> None:
+    def _update(self, loss: torch.Tensor, names, where: str) -> None:
         if not torch.isfinite(loss):
             raise TrainingDiverged(f"loss became {float(loss.detach())} at {where}; the last good checkpoint is kept in "
                                    f"{self.run_dir / CHECKPOINT} (try a smaller learning rate or another seed)")
-        for opt in optimizers.values():
+        for opt in self.optimizers.values():
             opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.preset.clip_grad_norm, foreach=True)
         for name in names:
-            optimizers[name].step()
+            self.optimizers[name].step()
 
-    def _aggressive_encoder_steps(self, stage, state, optimizers, batch_rng, batch, where) -> None:
+    def _aggressive_encoder_steps(self, batch, where: str) -> None:
         """He et al. 2019: update only the encoder, first on this batch then on random ones, until the loss per
         word stops improving (checked every 15 steps) or after the preset's maximum (vae-lagging-encoder
         text.py:366-400)."""
         train = self.splits["train"]
-        weight = self.kl_weight(stage, state.step + 1)
+        weight = self.kl_schedule(self.state.step + 1)
         previous, current, words = math.inf, 0.0, 0
         for inner in range(1, self.preset.aggressive_max_inner_steps + 1):
-            result = self._loss(batch, stage, weight)
-            self._update(result.loss, optimizers, ["encoder"], where)
+            result = self._loss(batch, weight)
+            self._update(result.loss, ["encoder"], where)
             current += float(result.loss.detach()) * batch.input_ids.size(0)
             words += batch.n_predicted_tokens
-            batch = train.batch(int(batch_rng.integers(len(train))))
+            batch = train.batch(int(self.batch_rng.integers(len(train))))
             if inner % 15 == 0:  # the authors' check interval
                 if current / words > previous:
                     break
                 previous, current, words = current / words, 0.0, 0
 
-    def run_epoch(self, stage: Stage, state: TrainingState, optimizers, batch_rng) -> dict:
+    def run_epoch(self) -> dict:
+        state, train = self.state, self.splits["train"]
         self.model.train()
-        train = self.splits["train"]
         totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "sentences": 0}
-        bar = progress_bar(train.epoch(batch_rng), total=len(train), enabled=self.config.progress, leave=False,
+        bar = progress_bar(train.epoch(self.batch_rng), total=len(train), enabled=self.config.progress, leave=False,
                            desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}")
-        all_parts = list(optimizers)
+        all_parts = list(self.optimizers)
         started = time.perf_counter()
         for batch in bar:
             where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
             if state.aggressive:
-                self._aggressive_encoder_steps(stage, state, optimizers, batch_rng, batch, where)
-            weight = self.kl_weight(stage, state.step + 1)
-            result = self._loss(batch, stage, weight)
-            self._update(result.loss, optimizers, ["decoder"] if state.aggressive else all_parts, where)
+                self._aggressive_encoder_steps(batch, where)
+            weight = self.kl_schedule(state.step + 1)
+            result = self._loss(batch, weight)
+            self._update(result.loss, ["decoder"] if state.aggressive else all_parts, where)
             state.step += 1
             n = batch.input_ids.size(0)
             totals["sentences"] += n
@@ -414,29 +441,30 @@ class Trainer:
         return {key: value / n for key, value in totals.items()} | {
             "kl_weight": weight, "seconds": round(seconds, 3), "sentences_per_s": round(n / seconds, 2)}
 
-    def run_stage(self, state: TrainingState, optimizers, batch_rng) -> None:
-        stage = self.method.stages[state.stage]
+    def validate(self) -> tuple[dict, dict]:
+        """Validation loss (Recon, KL) of the stage's objective and the posterior's AU and MI (VAEs only)."""
+        with autocast(self.device, self.precision):
+            valid = validation_loss(self.model, self.splits["valid"].epoch(), self.objective, self.device)
+            latent = posterior_statistics(self.model, self.splits["valid"], self.device) if self.model.encoder else {}
+        return valid, latent
+
+    def run_stage(self) -> None:
+        state, stage = self.state, self.stage
         max_epochs = self.stage_epochs(stage)
         if state.epoch >= max_epochs:  # resumed with fewer --epochs than the stage has run: it is over
-            self._next_stage(state, optimizers)
-            self._save_checkpoint(state, optimizers, batch_rng)
+            self._next_stage()
+            self._save_checkpoint()
             return
         for epoch in range(state.epoch, max_epochs):
             started = time.time()
             if stage.lr_schedule == "cosine-cycles":
-                state.lr = cosine_cycle_lr(epoch, self.preset.cyclic_lr, self.preset.cycle_epochs)
-                for opt in optimizers.values():
-                    for group in opt.param_groups:
-                        group["lr"] = state.lr
-            train_stats = self.run_epoch(stage, state, optimizers, batch_rng)
-            with autocast(self.device, self.precision):
-                valid = validation_loss(self.model, self.splits["valid"].epoch(), stage, self.device,
-                                        self.preset.iwae_train_samples)
-                latent = posterior_statistics(self.model, self.splits["valid"], self.device) if self.model.encoder else {}
+                self._set_lr(cosine_cycle_lr(epoch, self.preset.cyclic_lr, self.preset.cycle_epochs))
+            train_stats = self.run_epoch()
+            valid, latent = self.validate()
             if valid["loss"] < state.best_loss:
                 state.best_loss = valid["loss"]
                 atomic.torch_save(self._best_path(state.stage), self.model.state_dict())
-            row = {"stage": state.stage + 1, "objective": stage.objective, "epoch": epoch + 1, "step": state.step,
+            row = {"stage": state.stage + 1, "objective": self.objective.name, "epoch": epoch + 1, "step": state.step,
                    "lr": state.lr, **{f"train_{k}": v for k, v in train_stats.items()},
                    **{f"valid_{k}": v for k, v in valid.items()}, **{f"valid_{k}": v for k, v in latent.items()},
                    "aggressive": state.aggressive, "seconds": round(time.time() - started, 2)}
@@ -449,19 +477,26 @@ class Trainer:
                 self.say("validation MI stopped rising: aggressive phase over")
             state.previous_mi = latent.get("mi", 0.0)
             if stage.lr_schedule == "plateau":
-                self._plateau_schedule(stage, state, optimizers, valid["loss"], epoch)
+                self._plateau_schedule(valid["loss"], epoch)
             state.epoch = epoch + 1
             stop = state.decays >= self.preset.max_decays
             if stop or state.epoch >= max_epochs:
-                self._next_stage(state, optimizers)
-            self._save_checkpoint(state, optimizers, batch_rng)
+                self._next_stage()
+            self._save_checkpoint()
             if stop:
                 return
 
-    def _plateau_schedule(self, stage: Stage, state: TrainingState, optimizers, loss: float, epoch: int) -> None:
+    def _set_lr(self, lr: float) -> None:
+        self.state.lr = lr
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+
+    def _plateau_schedule(self, loss: float, epoch: int) -> None:
         """The authors' decay rule (text_anneal_fb.py:384-398, text_beta.py:356-370): an epoch worse than the last
         not-worse one counts; after `decay_patience` such epochs, but not before the 0-based epoch
         `decay_floor_epochs`, halve the lr, reload the best weights and compare with this epoch's loss from now on."""
+        state = self.state
         if loss <= state.last_good_loss:
             state.last_good_loss, state.epochs_worse = loss, 0
             return
@@ -472,13 +507,13 @@ class Trainer:
         state.lr *= self.preset.lr_decay
         state.decays += 1
         self._reload_best(state.stage)
-        optimizers.clear()
-        optimizers.update(self._optimizers(stage, state.lr))
+        self.optimizers = self._optimizers(self.stage, state.lr)  # fresh: the authors rebuild their SGD
         self.say(f"validation loss worse for {self.preset.decay_patience} epochs: lr -> {state.lr:g} "
                  f"(decay {state.decays}/{self.preset.max_decays}), best weights reloaded")
 
-    def _next_stage(self, state: TrainingState, optimizers) -> None:
+    def _next_stage(self) -> None:
         """Finish a stage: keep its best weights; set up the next stage (new decoder where it asks)."""
+        state = self.state
         self._reload_best(state.stage)
         if state.stage + 1 == len(self.method.stages):
             state.finished = True
@@ -490,28 +525,27 @@ class Trainer:
         state.epoch = state.step = state.decays = state.epochs_worse = 0
         state.lr, state.best_loss, state.last_good_loss = self.initial_lr(next_stage), math.inf, math.inf
         state.aggressive, state.previous_mi = next_stage.aggressive, 0.0
-        optimizers.clear()
-        optimizers.update(self._optimizers(next_stage, state.lr))
-        self.say(f"stage {state.stage + 1}: {next_stage.objective}"
+        self._enter_stage()
+        self.say(f"stage {state.stage + 1}: {self.objective.name}"
                  + (" with a re-initialised decoder" if next_stage.reset_decoder else ""))
 
     def fit(self) -> TrainingState:
         if self.resuming:
-            state, optimizers, batch_rng = self._load_checkpoint()
+            self._load_checkpoint()
         else:
             first = self.method.stages[0]
-            state = TrainingState(lr=self.initial_lr(first), aggressive=first.aggressive)
-            optimizers = self._optimizers(first, state.lr)
-            batch_rng = np.random.default_rng(self.config.seed)
+            self.state = TrainingState(lr=self.initial_lr(first), aggressive=first.aggressive)
+            self._enter_stage()
+            self.batch_rng = np.random.default_rng(self.config.seed)
             atomic.write_json(self.run_dir / TRAIN_CONFIG,
                               dataclasses.asdict(self.config) | {"model_size": self.model_size()})
         try:
-            while not state.finished:
-                self.run_stage(state, optimizers, batch_rng)
+            while not self.state.finished:
+                self.run_stage()
         except KeyboardInterrupt:
             self.say(self.interrupted_message())
             raise
-        return state
+        return self.state
 
     def interrupted_message(self) -> str:
         command = f"probe train-vae {shlex.quote(self.config.dataset)} --run-dir {shlex.quote(str(self.run_dir))}"
@@ -543,14 +577,3 @@ def train_vae(config: TrainConfig, log=print) -> dict:
     export_run(trainer.model, trainer.tokenizer, trainer.run_dir, metrics)
     log(format_metrics(metrics))
     return metrics
-
-
-def format_metrics(metrics: dict) -> str:
-    def show(key, fmt="{:.2f}"):
-        value = metrics.get(key)
-        return "-" if value is None else fmt.format(value)
-    timing = f", {metrics['sentences_per_s']:g} sentences/s" if metrics.get("sentences_per_s") else ""
-    return (f"{metrics.get('split', 'test')} ({metrics['n_sentences']} sentences, {metrics['iw_samples']} importance "
-            f"samples, {metrics.get('precision', 'fp32')}{timing}): "
-            f"NLL {show('nll')} PPL {show('ppl')} Recon {show('recon')} KL {show('kl')} -ELBO {show('neg_elbo')} "
-            f"ELBO-PPL {show('elbo_ppl')} MI {show('mi')} AU {show('au', '{}')}")
