@@ -3,11 +3,11 @@ better: the direction of each score comes from the records (leaderboard.directio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from leaderboard.bootstrap import paired_bootstrap_diff, unpaired_bootstrap_diff
 from leaderboard.direction import arrow, shared_direction
-from leaderboard.errors import LeaderboardError
+from leaderboard.errors import CorruptExamples, LeaderboardError, MissingExamples
 from leaderboard.examples import with_examples
 from leaderboard.schema import Leaderboard, TaskResult
 
@@ -81,7 +81,7 @@ def compare_entries(
     results_b = board.get_entry(entry_b).results
     comparisons = []
     for key in sorted(results_a.keys() & results_b.keys()):
-        a, b = with_examples(board.path, results_a[key]), with_examples(board.path, results_b[key])
+        (a, problem_a), (b, problem_b) = _with_values(board, results_a[key]), _with_values(board, results_b[key])
         if a.status != "ok" or b.status != "ok":
             continue
         if a.main_score_name != b.main_score_name:
@@ -89,8 +89,21 @@ def compare_entries(
                 f"{key}: main scores differ ({a.main_score_name!r} for {entry_a!r}, "
                 f"{b.main_score_name!r} for {entry_b!r}); the results are not comparable"
             )
-        comparisons.append(_compare(key, a, b, n_resamples, seed))
+        comparison = _compare(key, a, b, n_resamples, seed)
+        problems = "; ".join(problem for problem in (problem_a, problem_b) if problem)
+        if problems:
+            comparison = replace(comparison, note=f"{problems}; {comparison.note}")
+        comparisons.append(comparison)
     return comparisons
+
+
+def _with_values(board: Leaderboard, result: TaskResult) -> tuple[TaskResult, str | None]:
+    """The result with its per-example values, or without them and why: a missing or altered per-example file
+    costs that result's paired statistics only, and the scores are still compared."""
+    try:
+        return with_examples(board.path, result), None
+    except (MissingExamples, CorruptExamples) as error:
+        return result, str(error)
 
 
 def _compare(key: str, a: TaskResult, b: TaskResult, n_resamples: int, seed: int) -> Comparison:

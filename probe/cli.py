@@ -23,7 +23,8 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from probe_common.errors import ProbeError  # a module without imports: `probe --help` stays fast
-from vae.presets import DEFAULT_IW_SAMPLES  # imports no torch either
+# vae/ is imported by the commands that need it, never here: `probe leaderboard show` must start fast.
+IW_SAMPLES_DEFAULT_HELP = "default: vae.presets.DEFAULT_IW_SAMPLES, the paper's 1,000"
 
 try:  # recent typer carries its own copy of click
     from typer._click.exceptions import UsageError
@@ -184,8 +185,9 @@ def eval_lm_command(
     data_dir: Optional[Path] = DataDir,
     valid: Optional[Path] = ValidFile,
     test: Optional[Path] = TestFile,
-    iw_samples: int = typer.Option(DEFAULT_IW_SAMPLES, "--iw-samples", min=1, help="Importance samples per "
-                                   f"sentence (paper: {DEFAULT_IW_SAMPLES}; on a CPU that is about 0.6 sentences/s at paper sizes)."),
+    iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples per sentence "
+                                             f"({IW_SAMPLES_DEFAULT_HELP}; on a 2-core CPU about 4 sentences/s "
+                                             "at paper sizes in bf16)."),
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Score only the first N "
                                                 "sentences of the split (a quicker estimate)."),
     device: str = Device,
@@ -197,6 +199,9 @@ def eval_lm_command(
     """The language-modelling metrics of a trained run: IW NLL and PPL, Recon, KL, -ELBO, ELBO PPL, MI, AU."""
     from vae.evaluate import evaluate_run
 
+    from vae.presets import DEFAULT_IW_SAMPLES
+
+    iw_samples = DEFAULT_IW_SAMPLES if iw_samples is None else iw_samples
     metrics = evaluate_run(run, dataset=dataset, split=split, data_dir=data_dir, iw_samples=iw_samples,
                            max_sentences=max_sentences, device=device, seed=seed, out=out, progress=progress,
                            split_files=split_files(valid, test), precision=precision.value)
@@ -245,7 +250,7 @@ def run_tasks_command(
     one2one: bool = typer.Option(False, "--one2one", help="gmm-cluster with as many components as classes and an "
                                  "optimal one-to-one assignment (Hungarian) instead of 10 components."),
     iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples of the lm task "
-                                             f"(default {DEFAULT_IW_SAMPLES}, as the paper: hours on a CPU for a 10K test set)."),
+                                             f"({IW_SAMPLES_DEFAULT_HELP}: about 45 minutes for a 10K test set on a 2-core CPU)."),
     entry_id: Optional[str] = typer.Option(None, "--entry-id", help="The leaderboard entry to record under "
                                            "(default: the encoder's id, e.g. its run folder's name)."),
     progress: bool = Progress,

@@ -320,3 +320,20 @@ def test_a_version_1_board_is_read_and_moves_its_values_out_on_the_next_write(tm
     assert load_examples(board, upgraded.history[0]).per_example == [1.0, 0.0]
     assert upgraded.history[0].date == "2024-01-01T00:00:00+00:00"
     assert len(sidecars(board)) == 2
+
+
+def test_compare_says_a_per_example_file_is_missing_and_still_compares_the_scores(tmp_path):
+    from leaderboard import compare_entries
+
+    board = tmp_path / "board.json"
+    add_result(board, entry("A"), result(values=(1.0, 0.0, 1.0, 1.0), per_seed={"accuracy": [0.7, 0.8]}))
+    add_result(board, entry("B", sha="e" * 64), result(values=(1.0, 1.0, 1.0, 1.0), per_seed={"accuracy": [0.9, 1.0]}))
+    loaded = load(board)
+    missing = examples_dir(board) / f"{loaded.get_entry('A').results['few-label/yelp'].examples_sha256}.json.gz"
+    missing.unlink()
+
+    [comparison] = compare_entries(load(board), "A", "B", n_resamples=200)
+    assert (comparison.a, comparison.b) == (0.75, 1.0) and comparison.diff == 0.25
+    assert not comparison.paired  # the pairing needs both files
+    assert comparison.note.startswith(f"{missing}: the per-example file of few-label/yelp is missing; ")
+    assert "per-seed" in comparison.note and comparison.lo is not None  # the unpaired figures are still shown
