@@ -4,7 +4,10 @@
 # and a same-seed determinism check. Prints one JSON (and writes it to $OUT or benchmarks/results/).
 #
 # Usage: PROBE_DATA_DIR=/path/to/data bash benchmarks/gpu_check.sh
-# Wheels for packages the machine lacks may be put in .whl/ (installed first, without dependencies).
+# Wheels for packages the machine lacks may be put in .whl/ (installed first, without dependencies). An image
+# with torch, transformers, typer and sacrebleu but nothing else of ours needed: datasets, dill, multiprocess,
+# levenshtein, python-levenshtein, rapidfuzz, pydantic, pydantic-core, annotated-types, typing-inspection and
+# typing-extensions (pip download --only-binary=:all: --no-deps for the machine's Python).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1

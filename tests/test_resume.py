@@ -15,15 +15,7 @@ from probe_common.errors import ProbeError
 from vae.train import CHECKPOINT, TrainConfig, Trainer, load_weights, train_vae
 from vae.metrics import without_timing
 
-
-def config(tmp_path, data_dir, name, **overrides):
-    values = dict(dataset="yelp", data_dir=str(data_dir), preset="tiny", run_dir=str(tmp_path / name), progress=False)
-    values.update(overrides)
-    return TrainConfig(**values)
-
-
-def quiet(_message):
-    pass
+from helpers import config, quiet
 
 
 def interrupt_at_epoch(monkeypatch, n):

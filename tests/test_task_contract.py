@@ -25,6 +25,8 @@ from tasks.registry import TASKS, get_task
 from vae.data.corpus import Corpus
 from probe_common.errors import ProbeError
 
+from helpers import CodesEncoder
+
 TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"
 
 
@@ -127,14 +129,6 @@ def test_the_command_line_passes_task_options_as_values(monkeypatch, tmp_path):
 
 
 # ---- the runner builds the record -------------------------------------------------------------------------
-
-
-@dataclass
-class CodesEncoder:
-    encoder_id: str = "codes"
-    decoder: object = None
-    has_representation: bool = True
-    training_config: dict = field(default_factory=dict)
 
 
 @dataclass

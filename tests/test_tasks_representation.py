@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +15,7 @@ from tasks.linear_probe import SGDSettings, train_linear_sgd
 from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
 from vae.data.corpus import Corpus
 
-
-@dataclass
-class CodesEncoder:
-    """An encoder stand-in: the tasks only read codes through TaskData.embed."""
-
-    encoder_id: str = "codes"
-    decoder: object = None
-    has_representation: bool = True
-    training_config: dict = field(default_factory=dict)
+from helpers import CodesEncoder
 
 
 def task_data(codes: dict[str, np.ndarray], labels: dict[str, np.ndarray] | None = None,

@@ -11,18 +11,10 @@ import torch
 import vae.train as train_module
 from probe_common.errors import ProbeError, TrainingDiverged
 from vae.methods import METHODS
-from vae.train import CHECKPOINT, TrainConfig, Trainer, train_vae
+from vae.train import CHECKPOINT, Trainer, train_vae
 from vae.metrics import without_timing
 
-
-def config(tmp_path, data_dir, name, **overrides):
-    values = dict(dataset="yelp", data_dir=str(data_dir), preset="tiny", run_dir=str(tmp_path / name), progress=False)
-    values.update(overrides)
-    return TrainConfig(**values)
-
-
-def quiet(_message):
-    pass
+from helpers import config, quiet
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
