@@ -42,7 +42,9 @@ class _PlotKind:
     log_x: bool = False
 
 
-_SCATTER_X, _SCATTER_Y = "L2 distance of the codes", "word edit distance of the sentences"
+# Table 5's smoothness: the word edit distance of an input pair (y) against the L2 distance of its codes (x).
+# Codes of different encoders live on different scales, so each encoder's distances are divided by their median.
+_SCATTER_X, _SCATTER_Y = "latent L2 distance (÷ its median per encoder)", "word edit distance of the input pair"
 # The plot kinds the page draws, by the name a result gives in its `plot` field (tasks.base.PLOT_KINDS).
 PLOT_KINDS = {
     "label-curve": _PlotKind("Scores against the number of labels", "curve", "number of labelled examples", True),
@@ -172,7 +174,8 @@ def _scatter_section(kind: _PlotKind, groups: _PlotGroups) -> str:
         figure, axes = _new_figure()
         for entry_id, result in results:
             points = _scatter(entry_id, result)
-            axes.scatter(points[:, 0], points[:, 1], s=8, alpha=0.5, label=f"{entry_id} ({result.main_score:.3f})")
+            axes.scatter(_scaled_by_median(points[:, 0]), points[:, 1], s=8, alpha=0.5,
+                         label=f"{entry_id} ({result.main_score:.3f})")
         # The axes are the pairs' two distances; the title names the main score, the legend gives its values.
         title = f"{_caption(key, results)}: {_y_label(results)}"
         axes.set(title=title, xlabel=_SCATTER_X, ylabel=_SCATTER_Y)
@@ -186,13 +189,28 @@ def _interpolation_section(kind: _PlotKind, groups: _PlotGroups) -> str:
     for key, results in sorted(groups.items()):
         for entry_id, result in results:
             parts.append(f"<h3>{_e(entry_id)} &middot; {_e(key)}</h3>")
-            for path in _interpolations(entry_id, result):
-                ends = f": {_e(path.get('source') or '')} &rarr; {_e(path.get('target') or '')}" if path.get("source") else ""
-                items = "".join(f"<li>{_e(sentence)}</li>" for sentence in path["sentences"])
-                parts.append(f"<p>{_e(str(path.get('kind', '')))}{ends}</p><ol>{items}</ol>")
+            for number, path in enumerate(_interpolations(entry_id, result), start=1):
+                parts.append(_interpolation_path(number, path))
     if len(parts) == 1:
         parts.append(_note("No interpolations on this board."))
     return "\n".join(parts)
+
+
+def _interpolation_path(number: int, path: dict) -> str:
+    """Path n: its two endpoints (the input sentences of a posterior pair; the decoded ends of a prior pair),
+    then the decoded sentence at each point, t = 0 first."""
+    sentences = path["sentences"]
+    start = path.get("source") or (sentences[0] if sentences else "")
+    end = path.get("target") or (sentences[-1] if sentences else "")
+    ends = "inputs" if path.get("source") else "decoded ends"
+    items = "".join(f"<li>{_e(sentence)}</li>" for sentence in sentences)
+    return (f"<p><strong>Path {number}</strong> ({_e(str(path.get('kind', '')))}; {ends}): "
+            f"<i>{_e(start)}</i> &rarr; <i>{_e(end)}</i></p><ol start=\"0\">{items}</ol>")
+
+
+def _scaled_by_median(distances: np.ndarray) -> np.ndarray:
+    median = float(np.median(distances))
+    return distances / median if median > 0 else distances
 
 
 def _new_figure() -> tuple[Figure, Axes]:

@@ -195,7 +195,7 @@ def test_render_draws_what_each_result_asks_for_with_its_own_labels(tmp_path):
     assert image_alts(page) == [
         "my-probe/yelp (Table 99): macro F1 ↑ against number of labelled examples",
         "my-noise/yelp: loss in nats ↓ against k (word swaps)",
-        "pairs/yelp: Pearson r ↑; word edit distance of the sentences against L2 distance of the codes",
+        "pairs/yelp: Pearson r ↑; word edit distance of the input pair against latent L2 distance (÷ its median per encoder)",
     ]
     assert "<th>few-label/yelp ↑</th>" in page and "<th>my-noise/yelp ↓</th>" in page
 
@@ -210,3 +210,21 @@ def test_render_shows_interpolations_of_results_that_ask_for_them(tmp_path):
     page = render_html(load(path), tmp_path / "report.html").read_text()
     assert "<li>a c</li>" in page and "not shown" not in page
     assert image_alts(page) == []
+    # Numbered, with the two endpoints of the path (a prior pair's decoded ends) before its points.
+    assert "<strong>Path 1</strong> (prior; decoded ends): <i>a b</i> &rarr; <i>a c</i>" in page
+
+
+def test_render_scales_each_encoders_latent_distances_so_none_crushes_another(tmp_path, monkeypatch):
+    import leaderboard.render as render
+
+    path = tmp_path / "board.json"
+    small, large = [[0.01, 1], [0.02, 3], [0.03, 6]], [[10.0, 1], [20.0, 3], [30.0, 6]]
+    add_result(path, entry("A"), result("pairs", 0.9, plot="smoothness-scatter", extra={"scatter": small}))
+    add_result(path, entry("B"), result("pairs", 0.9, plot="smoothness-scatter",
+                                      extra={"scatter": large}))
+    drawn = []
+    real_scatter = render.Axes.scatter
+    monkeypatch.setattr(render.Axes, "scatter", lambda self, x, y, **kw: drawn.append(list(x)) or
+                        real_scatter(self, x, y, **kw))
+    render_html(load(path), tmp_path / "report.html")
+    assert drawn == [[0.5, 1.0, 1.5], [0.5, 1.0, 1.5]]  # each divided by its own median (0.02 and 20)
