@@ -1,0 +1,465 @@
+"""`probe reproduce TABLE`: the paper's table → its rows → one training run per row and seed → scores → report.
+
+Each row of a table is the paper's label with the `--method` and `--lam` that train it (TABLES). Every row and
+seed trains into OUT/runs/DATASET-METHOD[-lamLAM]-seedSEED (a finished run is reused, an interrupted one resumed);
+its scores come from the tasks (recorded on OUT/leaderboard.json and kept beside in OUT/scores/) or from the
+run's metrics.json; the report sets our number beside the paper's (probe/paper_numbers.py) for every cell.
+vae/ and the tasks are imported where they are used: `probe --help` and `probe leaderboard` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from probe_common import atomic
+from probe_common.errors import ProbeError
+
+from .paper_numbers import paper_cell
+
+Log = Callable[[str], None]
+FIRST_SEED = 783435  # vae.presets.DEFAULT_SEED, the authors' (not imported: that would load vae/)
+
+
+# ---- what a table is ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    label: str  # the paper's row label (as in probe/paper_numbers.py)
+    key: str  # what --rows names it by
+    method: str  # --method of probe train-vae
+    lam: float | None = None  # --lam; None for methods without a target rate
+
+    @property
+    def flags(self) -> str:
+        return f"--method {self.method}" + (f" --lam {self.lam:g}" if self.lam is not None else "")
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # the paper's column label
+    score: str  # our score's name: a task's score, or a key of the run's metrics.json
+    task: str | None = None  # None: the score is read from metrics.json
+    higher_is_better: bool | None = None  # None: descriptive (the paper marks no direction)
+    scale: float = 1.0  # ours × scale is in the paper's unit (accuracy → %)
+    decimals: int = 2  # as the paper prints the column
+
+    @property
+    def name(self) -> str:
+        """How the report names the score, with its direction: "few-label 100 ↑"."""
+        arrow = {True: " ↑", False: " ↓", None: ""}[self.higher_is_better]
+        source = f"{self.task} {self.score}" if self.task else f"metrics.json {self.score}"
+        return source + arrow + (" (×100)" if self.scale == 100 else "")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # the TABLE argument
+    paper_table: str  # as PaperCell.table
+    title: str
+    dataset: str
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...]
+    section: str | None = None  # as PaperCell.section
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(column.task for column in self.columns if column.task))
+
+
+BASELINES = (Row("VAE", "vae", "vae"), Row("+ anneal", "anneal", "anneal"), Row("+ cyclic", "cyclic", "cyclic"),
+             Row("+ aggressive", "aggressive", "aggressive"))
+# Tables 4-6 share their rows: the paper's SNLI models.
+SNLI_ROWS = (Row("AE", "ae", "ae"), *BASELINES, Row("+ FBP (λ = 7)", "fbp", "fbp", 7.0),
+             Row("Ours (λ = 4)", "ours", "pretrain-fb", 4.0))
+LABEL_SIZES = {"100": "100", "500": "500", "1k": "1000", "2k": "2000", "10k": "10000"}  # column -> few-label score
+
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
+    TableSpec("table8", "Table 8", "Accuracy on Yelp of unsupervised (0 labels) and supervised classification",
+              "yelp", (Row("AE", "ae", "ae"), *BASELINES, Row("+ FBP (λ = 9)", "fbp", "fbp", 9.0),
+                       Row("Ours (λ = 6)", "ours", "pretrain-fb", 6.0)),
+              (Column("0", "accuracy", "gmm-cluster", True, 100.0, 1),
+               *(Column(label, score, "few-label", True, 100.0, 1) for label, score in LABEL_SIZES.items()))),
+    TableSpec("table3", "Table 3", "Language modelling on the PTB test set", "ptb",
+              (Row("LSTM-LM", "lm", "lm"), *BASELINES, Row("+ FBP (λ = 3)", "fbp-lam3", "fbp", 3.0),
+               Row("+ FBP (λ = 2)", "fbp-lam2", "fbp", 2.0), Row("Ours (λ = 8)", "ours-lam8", "pretrain-fb", 8.0),
+               Row("Ours (λ = 6)", "ours-lam6", "pretrain-fb", 6.0),
+               Row("Ours (λ = 4)", "ours-lam4", "pretrain-fb", 4.0)),
+              (Column("PPL", "ppl", None, False), Column("Recon", "recon", None, False),
+               Column("AU", "au", None, True, decimals=0), Column("KL", "kl", None, None),
+               Column("-ELBO", "neg_elbo", None, False)),
+              section="PTB"),
+    TableSpec("table4", "Table 4", "Reconstruction BLEU on SNLI", "snli", SNLI_ROWS,
+              (Column("BLEU", "bleu", "recon-bleu", True),)),
+    TableSpec("table5", "Table 5", "Smoothness of the latent space on SNLI", "snli", SNLI_ROWS,
+              (Column("PCC", "pcc", "smoothness", True, decimals=3),)),
+    TableSpec("table6", "Table 6", "Noisy reconstruction loss on SNLI", "snli", SNLI_ROWS,
+              tuple(Column(str(k), f"k{k}", "noisy-recon", False) for k in (1, 2, 3, 4))),
+)}
+
+
+def get_table(name: str) -> TableSpec:
+    if name.lower() not in TABLES:
+        raise ProbeError(f"unknown table {name!r}; choose one of {', '.join(TABLES)}")
+    return TABLES[name.lower()]
+
+
+def select_rows(spec: TableSpec, names: Sequence[str] | None) -> tuple[Row, ...]:
+    """The rows named (a key, or a prefix before "-": "ours" is every ours-lamN row); all when none are named."""
+    if not names:
+        return spec.rows
+    chosen = []
+    for name in names:
+        matched = [row for row in spec.rows if row.key == name or row.key.startswith(f"{name}-")]
+        if not matched:
+            raise ProbeError(f"--rows {name}: {spec.name} has no such row; choose from "
+                             f"{', '.join(row.key for row in spec.rows)}")
+        chosen += [row for row in matched if row not in chosen]
+    return tuple(row for row in spec.rows if row in chosen)  # the paper's order
+
+
+def mapping_lines(spec: TableSpec) -> list[str]:
+    """The rows of a table and how each is trained: what --list and the report print."""
+    return [f"{spec.name}: {spec.paper_table}{f' ({spec.section})' if spec.section else ''}, {spec.title} "
+            f"[{spec.dataset}]"] + [f"  {row.key:<11} {row.label:<15} {row.flags}" for row in spec.rows]
+
+
+# ---- options and runs ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReproduceOptions:
+    table: str
+    out: Path
+    preset: str | None = None  # None: paper on a GPU, cpu otherwise (as train-vae)
+    rows: tuple[str, ...] | None = None
+    seeds: int = 1
+    data_dir: str | None = None
+    device: str = "auto"
+    epochs: int | None = None  # passed to train-vae: a quick run
+    max_train_sentences: int | None = None  # passed to train-vae: a quick run
+    max_sentences: int | None = None  # passed to the tasks: a quick run
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    row: Row
+    seed: int
+    run_dir: Path
+
+    @property
+    def finished(self) -> bool:
+        """metrics.json and the export: what train_vae writes last."""
+        return all((self.run_dir / name).is_file() for name in ("metrics.json", "config.json", "model.safetensors"))
+
+    @property
+    def interrupted(self) -> bool:
+        return (self.run_dir / "checkpoints" / "last.pt").is_file()  # vae.train.CHECKPOINT
+
+
+def run_dir_for(out: Path, dataset: str, row: Row, seed: int) -> Path:
+    lam = f"-lam{row.lam:g}" if row.lam is not None else ""
+    return out / "runs" / f"{dataset}-{row.method}{lam}-seed{seed}"
+
+
+def quick_marks(train_config: dict, max_sentences: int | None) -> list[str]:
+    """What makes a run quicker than the paper's: read from the run's own train_config.json (a reused run may
+    have been trained with other options than this invocation's)."""
+    marks = []
+    if train_config.get("preset") != "paper":
+        marks.append(f"preset {train_config.get('preset')}")
+    if train_config.get("epochs") is not None:
+        marks.append(f"epochs {train_config['epochs']}")
+    if train_config.get("max_train_sentences") is not None:
+        marks.append(f"max_train_sentences {train_config['max_train_sentences']}")
+    if max_sentences is not None:
+        marks.append(f"task max_sentences {max_sentences}")
+    return marks
+
+
+class ProgressLine:
+    """"[2/6] + anneal seed 783435: training; table ETA 3m10s": the ETA from the rows that needed work (training
+    or scoring) so far, so reused rows do not make it look shorter."""
+
+    def __init__(self, total: int, log: Log):
+        self.total, self.log, self.done, self.worked, self.work_seconds = total, log, 0, 0, 0.0
+
+    def say(self, plan: RunPlan, stage: str) -> None:
+        left = self.total - self.done
+        eta = (f"table ETA {format_seconds(self.work_seconds / self.worked * left)}" if self.worked
+               else "table ETA unknown until a row has trained or been scored")
+        self.log(f"[{self.done + 1}/{self.total}] {plan.row.label} seed {plan.seed}: {stage}; {eta}")
+
+    def finish(self, seconds: float, worked: bool) -> None:
+        self.done += 1
+        if worked:
+            self.worked += 1
+            self.work_seconds += seconds
+
+
+def format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def train_row(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, preset: str, log: Log) -> None:
+    """Train the row's run, or continue it from its checkpoint."""
+    from vae import train as training  # here, and looked up at call time (tests replace train_vae)
+
+    config = training.TrainConfig(
+        dataset=spec.dataset, method=plan.row.method, lam=plan.row.lam, preset=preset, data_dir=options.data_dir,
+        run_dir=str(plan.run_dir), device=options.device, seed=plan.seed, epochs=options.epochs,
+        max_train_sentences=options.max_train_sentences, resume=plan.interrupted, progress=options.progress)
+    training.train_vae(config, log=log)
+
+
+def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> dict:
+    """A finished run is reused only when it was trained as this invocation asks; returns its train_config."""
+    from vae.presets import get_preset
+
+    path = plan.run_dir / "train_config.json"
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    wanted = {"method": plan.row.method, "lam": plan.row.lam, "preset": preset, "seed": plan.seed,
+              "epochs": options.epochs,
+              "max_train_sentences": options.max_train_sentences or get_preset(preset).max_train_sentences}
+    differ = [f"{name} {stored.get(name)!r} (asked: {value!r})" for name, value in wanted.items()
+              if stored.get(name) != value]
+    if differ:
+        raise ProbeError(f"{plan.run_dir} was trained with other options: {', '.join(differ)}; "
+                         f"use another --out or the same options")
+    return stored
+
+
+# ---- scores -------------------------------------------------------------------------------------------------
+
+def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: Log,
+                say: Callable[[str], None]) -> tuple[dict, bool]:
+    """({task: {"status", "scores", "reason", "n_examples"}}, whether the tasks ran) of the run: from OUT/scores/
+    when these weights were already scored with these settings, else from run_tasks (which also records them on
+    OUT/leaderboard.json)."""
+    from probe.encoders import weights_sha256
+
+    entry_id = f"{spec.name}/{plan.row.key}/seed{plan.seed}"
+    settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
+                "dataset": spec.dataset}
+    weights = weights_sha256(plan.run_dir)
+    record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
+    if record_path.is_file():
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if record.get("weights_sha256") == weights and record.get("settings") == settings:
+            say("scores of these weights already recorded: reused")
+            return record["results"], False
+    say(f"running {', '.join(spec.tasks)}")
+    from probe import runner  # looked up at call time (tests replace run_tasks)
+
+    results = runner.run_tasks(
+        str(plan.run_dir), tasks=list(spec.tasks), dataset=spec.dataset, data_dir=options.data_dir,
+        leaderboard_path=options.out / "leaderboard.json", cache_dir=options.out / "cache", seed=plan.seed,
+        max_sentences=options.max_sentences, device=options.device, progress=options.progress, log=log,
+        entry_id=entry_id)
+    by_task = {result.task: {"status": result.status, "scores": dict(result.scores), "reason": result.reason,
+                             "n_examples": result.n_examples} for result in results}
+    atomic.write_json(record_path, {"entry_id": entry_id, "weights_sha256": weights, "settings": settings,
+                                    "results": by_task})
+    return by_task, True
+
+
+def lm_scores(plan: RunPlan) -> dict:
+    """The run's test metrics (metrics.json) in the shape of a task's results."""
+    metrics = json.loads((plan.run_dir / "metrics.json").read_text(encoding="utf-8"))
+    return {None: {"status": "ok", "scores": {k: v for k, v in metrics.items() if isinstance(v, (int, float))
+                                              and not isinstance(v, bool)},
+                   "reason": None, "n_examples": metrics.get("n_sentences")}}
+
+
+def cell_value(column: Column, results: dict, row: Row) -> tuple[float | None, str | None]:
+    """(our number in the paper's unit, None) or (None, why the cell is not applicable)."""
+    result = results.get(column.task)
+    if result is None:
+        return None, f"{column.task} has no result"
+    if result["status"] != "ok":
+        return None, result["reason"]
+    value = result["scores"].get(column.score)
+    if value is None:
+        if column.task is None:
+            return None, f"{row.method} has no {column.score} (no latent variable)" if row.method == "lm" else \
+                f"metrics.json has no {column.score}"
+        return None, (f"{column.task} gave no {column.score!r} score (with fewer train sentences than the "
+                      f"label size, that size is not run)" if column.task == "few-label" else
+                      f"{column.task} gave no {column.score!r} score")
+    return float(value) * column.scale, None
+
+
+# ---- the report ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellReport:
+    row: str
+    column: str
+    score: str  # our score's name and direction
+    higher_is_better: bool | None
+    values: tuple[float, ...]  # ours, one per seed that has it
+    paper: float | None  # None: "-" in the paper
+    cite: str | None
+    not_applicable: str | None = None  # why ours is missing
+    decimals: int = 2  # the paper's; ours are shown with one more
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.fmean(self.values) if self.values else None
+
+    @property
+    def std(self) -> float | None:
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.mean is None or self.paper is None else self.mean - self.paper
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "values": list(self.values), "n": self.n, "mean": self.mean, "std": self.std,
+                "difference": self.difference}
+
+
+@dataclass(frozen=True)
+class RunReport:
+    row: str
+    key: str
+    method: str
+    lam: float | None
+    seed: int
+    run_dir: str
+    trained: str  # "trained", "resumed" or "reused"
+    quick: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class TableReport:
+    spec: TableSpec
+    preset: str
+    seeds: tuple[int, ...]
+    runs: tuple[RunReport, ...]
+    cells: tuple[CellReport, ...]
+
+    def to_json(self) -> dict:
+        return {"table": self.spec.name, "paper_table": self.spec.paper_table, "section": self.spec.section,
+                "title": self.spec.title, "dataset": self.spec.dataset, "preset": self.preset,
+                "seeds": list(self.seeds),
+                "rows": [{"label": row.label, "key": row.key, "method": row.method, "lam": row.lam}
+                         for row in self.spec.rows if any(run.row == row.label for run in self.runs)],
+                "runs": [asdict(run) | {"quick": list(run.quick)} for run in self.runs],
+                "cells": [cell.to_json() for cell in self.cells]}
+
+    def markdown(self) -> str:
+        spec = self.spec
+        quick_rows = {run.row for run in self.runs if run.quick}
+        lines = [f"# {spec.paper_table}{f' ({spec.section})' if spec.section else ''}: {spec.title}", "",
+                 f"Dataset {spec.dataset}, preset {self.preset}, seeds {', '.join(map(str, self.seeds))}. "
+                 f"Ours is the mean ± std over the seeds (n of them); difference = ours − paper.", "",
+                 "| paper row | --rows | train-vae options | runs |", "|---|---|---|---|"]
+        for row in spec.rows:
+            runs = [run for run in self.runs if run.row == row.label]
+            if runs:
+                shown = "; ".join(f"`{run.run_dir}` ({run.trained}"
+                                  f"{', quick: ' + ', '.join(run.quick) if run.quick else ''})" for run in runs)
+                mark = " †" if row.label in quick_rows else ""
+                lines.append(f"| {row.label}{mark} | {row.key} | `{row.flags}` | {shown} |")
+        lines += ["", "| row | column | score | ours | paper | difference | n |", "|---|---|---|---|---|---|---|"]
+        for cell in self.cells:
+            places = cell.decimals + 1
+            ours = f"n/a: {cell.not_applicable}" if cell.mean is None else f"{cell.mean:.{places}f}" + (
+                f" ± {cell.std:.{places}f}" if cell.std is not None else "")
+            paper = "– (not in the paper)" if cell.paper is None else f"{cell.paper:.{cell.decimals}f}"
+            difference = "" if cell.difference is None else f"{cell.difference:+.{places}f}"
+            mark = " †" if cell.row in quick_rows else ""
+            lines.append(f"| {cell.row}{mark} | {cell.column} | {cell.score} | {ours} | {paper} | {difference} "
+                         f"| {cell.n} |")
+        if quick_rows:
+            lines += ["", "† trained or scored with a quick option (see the runs above): not the paper's budget, "
+                      "so the numbers are not expected to match."]
+        return "\n".join(lines) + "\n"
+
+
+def build_cells(spec: TableSpec, rows: Sequence[Row], results_by_run: dict[tuple[str, int], dict],
+                seeds: Sequence[int]) -> tuple[CellReport, ...]:
+    cells = []
+    for row in rows:
+        for column in spec.columns:
+            values, reasons = [], []
+            for seed in seeds:
+                value, reason = cell_value(column, results_by_run[(row.key, seed)], row)
+                if value is None or math.isnan(value):
+                    reasons.append(reason or f"{column.score} is not a number")
+                else:
+                    values.append(value)
+            paper = paper_cell(spec.paper_table, row.label, column.label)
+            if paper is not None and paper.section != spec.section:
+                paper = None
+            cells.append(CellReport(row.label, column.label, column.name, column.higher_is_better,
+                                    tuple(values),
+                                    paper.value if paper else None, paper.cite if paper else None,
+                                    None if values else "; ".join(dict.fromkeys(reasons)), column.decimals))
+    return tuple(cells)
+
+
+# ---- the whole table ----------------------------------------------------------------------------------------
+
+def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
+    """Train (or reuse) every chosen row and seed, score it, write OUT/TABLE.md and OUT/TABLE.json."""
+    from vae.device import resolve_device
+
+    spec = get_table(options.table)
+    rows = select_rows(spec, options.rows)
+    if options.seeds < 1:
+        raise ProbeError(f"--seeds must be at least 1, got {options.seeds}")
+    preset = options.preset or ("paper" if resolve_device(options.device).type == "cuda" else "cpu")
+    seeds = tuple(FIRST_SEED + k for k in range(options.seeds))
+    plans = [RunPlan(row, seed, run_dir_for(options.out, spec.dataset, row, seed)) for row in rows for seed in seeds]
+    for line in mapping_lines(spec):
+        log(line)
+    progress = ProgressLine(len(plans), log)
+    runs, results_by_run = [], {}
+    for plan in plans:
+        started, worked = time.perf_counter(), False
+        if plan.finished:
+            progress.say(plan, f"finished run {plan.run_dir} reused")
+            train_config = check_reused_run(plan, options, preset)
+            trained = "reused"
+        else:
+            trained = "resumed" if plan.interrupted else "trained"
+            progress.say(plan, f"{'resuming' if plan.interrupted else 'training'} {plan.run_dir} ({plan.row.flags})")
+            train_row(plan, spec, options, preset, log)
+            train_config = json.loads((plan.run_dir / "train_config.json").read_text(encoding="utf-8"))
+            worked = True
+        if spec.tasks:
+            results_by_run[(plan.row.key, plan.seed)], scored = task_scores(
+                plan, spec, options, log, lambda stage, plan=plan: progress.say(plan, stage))
+            worked = worked or scored
+            max_sentences = options.max_sentences
+        else:
+            results_by_run[(plan.row.key, plan.seed)] = lm_scores(plan)
+            max_sentences = None  # LM metrics are the run's own (its preset caps the test split)
+        runs.append(RunReport(plan.row.label, plan.row.key, plan.row.method, plan.row.lam, plan.seed,
+                              str(plan.run_dir), trained, tuple(quick_marks(train_config, max_sentences))))
+        progress.finish(time.perf_counter() - started, worked)
+    report = TableReport(spec, preset, seeds, tuple(runs), build_cells(spec, rows, results_by_run, seeds))
+    atomic.write_text(options.out / f"{spec.name}.md", report.markdown())
+    atomic.write_json(options.out / f"{spec.name}.json", report.to_json())
+    log(report.markdown())
+    log(f"wrote {options.out / f'{spec.name}.md'} and {options.out / f'{spec.name}.json'}")
+    return report
+
+
+def parse_rows(text: str | None) -> tuple[str, ...] | None:
+    return tuple(name for name in re.split(r"[,\s]+", text) if name) if text else None

@@ -1,0 +1,270 @@
+"""`probe reproduce`: the paper's numbers against its text, the row → method mapping, the report, and a tiny
+end-to-end run that trains, scores, records on the leaderboard, and reuses or resumes its runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from probe.cli import app
+from probe.paper_numbers import PAPER_CELLS, PaperCell
+from probe.reproduce import (
+    FIRST_SEED,
+    TABLES,
+    Column,
+    ProgressLine,
+    Row,
+    build_cells,
+    select_rows,
+)
+from probe_common.errors import ProbeError
+
+PAPER_DIR = Path(__file__).resolve().parents[2] / "shared" / "paper"
+PAPER_TEXT = PAPER_DIR / "000_3f869fd44f4e0b9f.txt"
+runner = CliRunner()
+
+# Where each table sits in the extracted text (first line containing start, up to end), and the position of each
+# column among the tab-separated fields of a row's line (Tables 4 and 5 are printed side by side on one line).
+SECTIONS = {
+    ("Table 8", None): ("Table 8: Accuracy on Yelp", "of Yelp sentiment dataset"),
+    ("Table 3", "PTB"): ("Table 3: Language modeling results", "\t\tYahoo"),
+    ("Table 4", None): ("Table 4: Recons", "Smoothness of Latent Space A major"),
+    ("Table 5", None): ("Table 4: Recons", "Smoothness of Latent Space A major"),
+    ("Table 6", None): ("Table 6: Noisy reconstruction", "Table 7: Interpolation"),
+}
+FIELD = {"Table 8": {c: i for i, c in enumerate(("0", "100", "500", "1k", "2k", "10k"), 1)},
+         "Table 3": {c: i for i, c in enumerate(("PPL", "Recon", "AU", "KL", "-ELBO"), 1)},
+         "Table 4": {"BLEU": 1}, "Table 5": {"PCC": 3},
+         "Table 6": {c: i for i, c in enumerate(("1", "2", "3", "4"), 1)}}
+
+
+def normalised(line: str) -> str:
+    """The PDF's LaTeX row labels as the paper shows them: "+ FBP ($\\lambda = 9$)" -> "+ FBP (λ = 9)"."""
+    return line.replace("\\lambda", "λ").replace("$", "").strip()
+
+
+def section_lines(text: str, cell: PaperCell) -> list[str]:
+    start, end = SECTIONS[(cell.table, cell.section)]
+    body = text[text.index(start):]
+    return [normalised(line) for line in body[:body.index(end)].splitlines()]
+
+
+# ---- the paper's numbers ------------------------------------------------------------------------------------
+
+def test_every_paper_number_is_printed_in_the_paper_at_its_row_and_column():
+    if not PAPER_TEXT.is_file():
+        pytest.skip(f"the paper's text is not at {PAPER_TEXT} (a checkout without ../shared/paper)")
+    text = PAPER_TEXT.read_text(encoding="utf-8")
+    assert {cell.table for cell in PAPER_CELLS} >= {"Table 8", "Table 3"}
+    for cell in PAPER_CELLS:
+        lines = [line for line in section_lines(text, cell) if line.startswith(cell.row + "\t")]
+        assert len(lines) == 1, f"{cell.cite}: row label found on {len(lines)} lines of its table"
+        fields = lines[0].split("\t")
+        if cell.table == "Table 5":  # the second table of the shared line: its label sits before its value
+            assert fields[2] == cell.row, cell.cite
+        printed = fields[FIELD[cell.table][cell.column]].strip()
+        if cell.pdf_text is not None:
+            assert printed == cell.pdf_text, f"{cell.cite}: the PDF text shows {printed!r}"
+        else:
+            assert float(printed) == cell.value, f"{cell.cite}: the paper prints {printed}, the table holds {cell.value}"
+
+
+def test_paper_cells_are_unique_and_cite_their_place():
+    keys = [(cell.table, cell.section, cell.row, cell.column) for cell in PAPER_CELLS]
+    assert len(keys) == len(set(keys))
+    cell = next(c for c in PAPER_CELLS if c.table == "Table 8" and c.row == "Ours (λ = 6)" and c.column == "100")
+    assert cell.value == 83.8 and cell.cite == "Table 8, row 'Ours (λ = 6)', column '100'"
+
+
+# ---- tables, rows and their mapping to train-vae ------------------------------------------------------------
+
+def test_every_row_trains_with_a_real_method_and_the_lam_its_label_says():
+    from vae.methods import get_method
+    from vae.presets import DEFAULT_SEED, PAPER_LAM
+
+    assert FIRST_SEED == DEFAULT_SEED  # the run of seed 1 is the authors' seed, as train-vae's default
+
+    for spec in TABLES.values():
+        assert len({row.key for row in spec.rows}) == len(spec.rows), spec.name
+        for row in spec.rows:
+            method = get_method(row.method)
+            assert method.uses_lam == (row.lam is not None), (spec.name, row)
+            in_label = re.search(r"λ = (\d+)", row.label)
+            assert (float(in_label.group(1)) if in_label else None) == row.lam, (spec.name, row)
+            if row.lam is not None and spec.dataset in PAPER_LAM[row.method] and row.key in ("fbp", "ours"):
+                assert PAPER_LAM[row.method][spec.dataset] == row.lam, (spec.name, row)  # the table's one row
+    table8 = {row.label: row.flags for row in TABLES["table8"].rows}
+    assert table8["+ FBP (λ = 9)"] == "--method fbp --lam 9" and table8["Ours (λ = 6)"] == "--method pretrain-fb --lam 6"
+    assert table8["AE"] == "--method ae" and table8["+ cyclic"] == "--method cyclic"
+
+
+def test_every_paper_cell_belongs_to_a_row_and_column_of_a_table_and_every_row_has_numbers():
+    places = {(spec.paper_table, spec.section, row.label, column.label)
+              for spec in TABLES.values() for row in spec.rows for column in spec.columns}
+    for cell in PAPER_CELLS:
+        assert (cell.table, cell.section, cell.row, cell.column) in places, cell.cite
+    for spec in TABLES.values():
+        for row in spec.rows:
+            assert any(c.table == spec.paper_table and c.row == row.label for c in PAPER_CELLS), (spec.name, row)
+
+
+def test_rows_are_chosen_by_key_or_prefix_in_the_papers_order():
+    table3 = TABLES["table3"]
+    assert [row.key for row in select_rows(table3, ["ours", "lm"])] == ["lm", "ours-lam8", "ours-lam6", "ours-lam4"]
+    assert select_rows(table3, None) == table3.rows
+    with pytest.raises(ProbeError, match="no such row; choose from lm, vae"):
+        select_rows(table3, ["ours-lam5"])
+
+
+def test_list_and_help_show_the_tables_and_the_row_mapping():
+    listed = runner.invoke(app, ["reproduce", "--list"])
+    assert listed.exit_code == 0, listed.output
+    assert "+ FBP (λ = 9)   --method fbp --lam 9" in listed.output
+    assert all(f"{name}:" in listed.output for name in TABLES)
+    shown = runner.invoke(app, ["reproduce", "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"})
+    assert all(name in shown.output for name in TABLES) and "--list" in shown.output
+    missing = runner.invoke(app, ["reproduce"])
+    assert missing.exit_code == 2 and "give a TABLE" in missing.output
+
+
+# ---- cells and the report -----------------------------------------------------------------------------------
+
+def test_cells_average_the_seeds_and_say_why_a_cell_is_missing():
+    spec = TABLES["table3"]
+    rows = select_rows(spec, ["lm", "ours-lam6"])
+    ours = {"ppl": 90.0, "recon": 95.0, "au": 32, "kl": 8.0, "neg_elbo": 103.0}
+    results = {("lm", 1): {None: {"status": "ok", "scores": {"ppl": 99.0}, "reason": None}},
+               ("lm", 2): {None: {"status": "ok", "scores": {"ppl": 101.0}, "reason": None}},
+               ("ours-lam6", 1): {None: {"status": "ok", "scores": ours, "reason": None}},
+               ("ours-lam6", 2): {None: {"status": "ok", "scores": {**ours, "ppl": 94.0}, "reason": None}}}
+    cells = {(c.row, c.column): c for c in build_cells(spec, rows, results, [1, 2])}
+    ppl = cells[("LSTM-LM", "PPL")]
+    assert (ppl.mean, round(ppl.std, 6), ppl.n, ppl.paper) == (100.0, round(2 ** 0.5, 6), 2, 100.47)
+    assert ppl.difference == pytest.approx(100.0 - 100.47) and ppl.score == "metrics.json ppl ↓"
+    recon = cells[("LSTM-LM", "Recon")]
+    assert recon.paper is None and recon.n == 0 and "no latent variable" in recon.not_applicable
+    assert cells[("Ours (λ = 6)", "PPL")].mean == 92.0 and cells[("Ours (λ = 6)", "AU")].std == 0.0
+
+
+def test_a_task_that_did_not_apply_gives_its_reason_and_accuracy_is_in_percent():
+    column = Column("100", "100", "few-label", True, 100.0, 1)
+    row = Row("AE", "ae", "ae")
+    results = {("ae", 7): {"few-label": {"status": "not_applicable", "scores": {}, "reason": "no labels"}}}
+    spec = TABLES["table8"]
+    (cell,) = build_cells(dataclasses.replace(spec, columns=(column,), rows=(row,)), [row],
+                          results, [7])
+    assert cell.not_applicable == "no labels" and cell.paper == 78.4 and cell.difference is None
+    ok = {("ae", 7): {"few-label": {"status": "ok", "scores": {"100": 0.75}, "reason": None}}}
+    (cell,) = build_cells(dataclasses.replace(spec, columns=(column,), rows=(row,)), [row], ok, [7])
+    assert cell.mean == 75.0 and cell.difference == pytest.approx(75.0 - 78.4)
+
+
+def test_progress_line_estimates_the_table_from_the_rows_that_trained():
+    lines = []
+    progress = ProgressLine(3, lines.append)
+    plan = type("Plan", (), {"row": Row("VAE", "vae", "vae"), "seed": 5})()
+    progress.say(plan, "training")
+    progress.finish(0.5, worked=False)  # a reused row says nothing about the time a row takes
+    progress.finish(60.0, worked=True)
+    progress.say(plan, "training")
+    assert lines[0] == "[1/3] VAE seed 5: training; table ETA unknown until a row has trained or been scored"
+    assert lines[1] == "[3/3] VAE seed 5: training; table ETA 1m00s"
+
+
+# ---- end to end ---------------------------------------------------------------------------------------------
+
+QUICK = ["--preset", "tiny", "--epochs", "1", "--max-train-sentences", "400", "--device", "cpu", "--no-progress"]
+
+
+def markdown_cells(markdown: str) -> dict[tuple[str, str], list[str]]:
+    cells = {}
+    for line in markdown.splitlines():
+        fields = [field.strip() for field in line.strip().strip("|").split("|")]
+        if len(fields) == 7 and fields[0] not in ("row", "---"):
+            cells[(fields[0].removesuffix(" †"), fields[1])] = fields
+    return cells
+
+
+def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    command = ["reproduce", "table8", "--rows", "ae,vae,ours", "--out", str(out), "--data-dir", str(data_dir),
+               "--max-sentences", "1500", *QUICK]
+    first = runner.invoke(app, command)
+    assert first.exit_code == 0, first.output
+    assert "[1/3] AE seed 783435: training" in first.output and "table ETA" in first.output
+    report = json.loads((out / "table8.json").read_text(encoding="utf-8"))
+    markdown = (out / "table8.md").read_text(encoding="utf-8")
+    assert markdown in first.output  # the console shows the report
+    assert [row["key"] for row in report["rows"]] == ["ae", "vae", "ours"]
+    assert all(run["trained"] == "trained" and "preset tiny" in run["quick"] for run in report["runs"])
+    assert len(report["cells"]) == 3 * 6
+    shown = markdown_cells(markdown)
+    for cell in report["cells"]:
+        fields = shown[(cell["row"], cell["column"])]
+        assert cell["paper"] is not None and fields[4] == f"{cell['paper']:.1f}"  # every Table 8 cell is printed
+        if cell["n"]:
+            assert fields[3] == f"{cell['mean']:.2f}" and fields[5] == f"{cell['difference']:+.2f}"
+        else:  # 1,500 train sentences: too few for the 2k and 10k label sizes
+            assert cell["column"] in ("2k", "10k") and fields[3].startswith("n/a: few-label gave no")
+        assert fields[2].endswith("↑ (×100)") and fields[6] == str(cell["n"])
+    assert "† trained or scored with a quick option" in markdown
+
+    from leaderboard.store import load
+
+    board = load(out / "leaderboard.json")
+    assert set(board.entries) == {"table8/ae/seed783435", "table8/vae/seed783435", "table8/ours/seed783435"}
+    ours = board.entries["table8/ours/seed783435"]
+    cells = {(c["row"], c["column"]): c for c in report["cells"]}
+    assert ours.results["few-label/yelp"].scores["100"] * 100 == pytest.approx(cells[("Ours (λ = 6)", "100")]["mean"])
+    assert board.entries["table8/ae/seed783435"].results["gmm-cluster/yelp"].scores["accuracy"] * 100 == \
+        pytest.approx(cells[("AE", "0")]["mean"])
+
+    # Again: every row is finished and scored, so nothing trains and no task runs.
+    import probe.runner
+    import vae.train
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a finished row was trained or scored again")
+
+    monkeypatch.setattr(vae.train, "train_vae", must_not_run)
+    monkeypatch.setattr(probe.runner, "run_tasks", must_not_run)
+    second = runner.invoke(app, command)
+    assert second.exit_code == 0, second.output
+    assert second.output.count("reused") >= 6
+    again = json.loads((out / "table8.json").read_text(encoding="utf-8"))
+    assert [run["trained"] for run in again["runs"]] == ["reused"] * 3
+    assert again["cells"] == report["cells"]
+
+    other = runner.invoke(app, [*command[:-len(QUICK)], *QUICK[:2], "--epochs", "2", *QUICK[4:]])
+    assert other.exit_code == 2 and "was trained with other options: epochs 1 (asked: 2)" in other.output
+
+
+def test_an_interrupted_row_resumes_from_its_checkpoint(data_dir, tmp_path, monkeypatch):
+    import vae.train
+
+    out = tmp_path / "out"
+    command = ["reproduce", "table3", "--rows", "lm", "--out", str(out), "--data-dir", str(data_dir), *QUICK]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vae.train, "export_run", interrupted)  # after training and metrics.json, before the export
+        first = runner.invoke(app, command)
+    assert first.exit_code == 130, first.output
+    run_dir = out / "runs" / "ptb-lm-seed783435"
+    assert (run_dir / "checkpoints" / "last.pt").is_file() and not (run_dir / "model.safetensors").exists()
+    second = runner.invoke(app, command)
+    assert second.exit_code == 0, second.output
+    assert "[1/1] LSTM-LM seed 783435: resuming" in second.output
+    assert "has finished training: its final weights are evaluated again" in second.output
+    report = json.loads((out / "table3.json").read_text(encoding="utf-8"))
+    assert report["runs"][0]["trained"] == "resumed"
+    ppl = next(c for c in report["cells"] if c["column"] == "PPL")
+    assert ppl["n"] == 1 and ppl["paper"] == 100.47 and ppl["mean"] == json.loads(
+        (run_dir / "metrics.json").read_text(encoding="utf-8"))["ppl"]
