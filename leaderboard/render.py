@@ -111,13 +111,28 @@ def _table_section(board: Leaderboard) -> str:
     header = "".join(f"<th>{_e(column_header(column, directions))}</th>" for column in columns)
     body = []
     for entry_id, *cells in rows:
-        scores = "".join(f'<td class="num">{_e(format_cell(cell))}</td>' for cell in cells)
+        results = board.entries[entry_id].results
+        scores = "".join(_score_cell(cell, results.get(column)) for column, cell in zip(columns[1:], cells))
         body.append(f"<tr><td>{_e(entry_id)}</td>{scores}</tr>")
-    legend = _note("↑ higher is better, ↓ lower is better; unmarked: descriptive or unknown.")
+    legend = _note("↑ higher is better, ↓ lower is better; unmarked: descriptive or unknown. "
+                   "Under each score: its 95% interval and n, the number of examples it was measured on.")
     return (
         "<h2>Scores</h2>\n<table>\n"
         f"<thead><tr>{header}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n" + legend
     )
+
+
+def _score_cell(cell, result: TaskResult | None) -> str:
+    """The main score, and below it the 95% interval and n; a not-applicable result gives its reason."""
+    if result is not None and result.status != "ok":
+        return f"<td>{_e(format_cell(cell))}<br><small>{_e(result.reason or '')}</small></td>"
+    details = []
+    if result is not None and result.ci95 is not None:
+        details.append(f"[{result.ci95[0]:.4f}, {result.ci95[1]:.4f}]")
+    if result is not None and result.n_examples:
+        details.append(f"n = {result.n_examples:,}")
+    below = f'<br><small>{_e(" ".join(details))}</small>' if details else ""
+    return f'<td class="num">{_e(format_cell(cell))}{below}</td>'
 
 
 # kind -> "{task}/{dataset}" -> [(entry_id, result)], for the successful results that ask for a plot.

@@ -228,3 +228,15 @@ def test_render_scales_each_encoders_latent_distances_so_none_crushes_another(tm
                         real_scatter(self, x, y, **kw))
     render_html(load(path), tmp_path / "report.html")
     assert drawn == [[0.5, 1.0, 1.5], [0.5, 1.0, 1.5]]  # each divided by its own median (0.02 and 20)
+
+
+def test_render_gives_each_score_its_interval_and_n_and_each_missing_one_its_reason(tmp_path):
+    path = tmp_path / "board.json"
+    values = [1.0] * 1125 + [0.0] * 375  # 0.75 over n = 1,500 examples
+    add_result(path, entry("A"), result("few-label", 0.75, values=values, ci95=(0.7, 0.8)))
+    add_result(path, entry("A"), TaskResult.not_applicable(task="recon-bleu", dataset="yelp", split="test",
+                                                           main_score_name="bleu",
+                                                           reason="recon-bleu decodes text: A has no decoder"))
+    page = render_html(load(path), tmp_path / "report.html").read_text()
+    assert "0.7500<br><small>[0.7000, 0.8000] n = 1,500</small>" in page
+    assert "<small>recon-bleu decodes text: A has no decoder</small>" in page
