@@ -65,6 +65,10 @@ DataDir = typer.Option(None, "--data-dir", envvar="PROBE_DATA_DIR", help="Folder
 Seed = typer.Option(783435, "--seed", help="Fixes every random choice.")
 Progress = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr (in a log file: a line now "
                         "and then). --no-progress also hides the loading bars of transformers.")
+# Overrides of a preset; `reproduce` marks rows trained with them as quick runs.
+Epochs = typer.Option(None, "--epochs", min=1, help="Maximum epochs per stage (overrides the preset).")
+MaxTrainSentences = typer.Option(None, "--max-train-sentences", min=1, help="Train on the first N sentences of "
+                                 "the train split (overrides the preset).")
 Device = typer.Option("auto", "--device", help="auto (a GPU when there is one), cpu, cuda or cuda:N.")
 # eval-lm and run-tasks: files that replace a dataset's own valid/test split (a run's recorded ones by default).
 ValidFile = typer.Option(None, "--valid", help="Validation file, instead of the dataset's own (default: the one "
@@ -147,10 +151,8 @@ def train_vae_command(
     device: str = Device,
     seed: Optional[int] = typer.Option(None, "--seed", help="Fixes every random choice. Default: 783435 (the "
                                        "authors'); with --resume: the run's."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Maximum epochs per stage (overrides "
-                                         "the preset)."),
-    max_train_sentences: Optional[int] = typer.Option(None, "--max-train-sentences", min=1, help="Train on the "
-                                                      "first N sentences of the train split (overrides the preset)."),
+    epochs: Optional[int] = Epochs,
+    max_train_sentences: Optional[int] = MaxTrainSentences,
     iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples for the test "
                                              "NLL (overrides the preset; the paper uses 1000)."),
     free_bits_per: Optional[FreeBitsPer] = typer.Option(None, "--free-bits-per", help="Threshold each example's "
@@ -291,10 +293,8 @@ def reproduce_command(
                                    "--method/--lam that trains them, and exit."),
     data_dir: Optional[Path] = DataDir,
     device: str = Device,
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Maximum epochs per stage (quick runs; "
-                                         "marked in the report)."),
-    max_train_sentences: Optional[int] = typer.Option(None, "--max-train-sentences", min=1, help="Train on the "
-                                                      "first N sentences (quick runs; marked in the report)."),
+    epochs: Optional[int] = Epochs,
+    max_train_sentences: Optional[int] = MaxTrainSentences,
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Tasks keep the first N "
                                                 "sentences of each split (quick runs; marked in the report)."),
     progress: bool = Progress,
