@@ -24,7 +24,7 @@ import torch
 from probe.decoder import VAEDecoder
 from probe_common import atomic
 from vae.data import load_corpus
-from vae.export import load_run
+from vae.loading import load_textvae
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "decoding.json"
 
@@ -55,7 +55,7 @@ def median_seconds(work: Callable[[], object], repeats: int) -> float:
 
 def main() -> None:
     args = parse_args()
-    model, tokenizer = load_run(args.encoder, "cpu")
+    model, tokenizer = load_textvae(args.encoder, "cpu")
     dataset = args.dataset or (model.config.training or {}).get("dataset")
     if not dataset:
         raise SystemExit(f"{args.encoder} does not record its training dataset: pass --dataset")

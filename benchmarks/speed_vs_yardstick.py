@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from train_throughput import peak_memory_mb, training_flops_per_token
+from train_throughput import matmul_peak_gflops, peak_memory_mb, training_flops_per_token
 from vae.configuration_textvae import TextVAEConfig
 from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
 from vae.data.tokenizer import encode
@@ -32,15 +32,6 @@ from yardstick import TextbookVAE, train_step
 
 RESULTS = Path(__file__).parent / "results"
 LAM = 6.0
-
-
-def matmul_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    a @ b
-    started = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
 def main() -> None:
@@ -116,7 +107,7 @@ def main() -> None:
     nll_diff = abs(evaluated["bf16"].nll - evaluated["fp32"].nll)
     ppl_rel_diff = abs(evaluated["bf16"].ppl / evaluated["fp32"].ppl - 1)
 
-    peaks = {"fp32": matmul_gflops(torch.float32), "bf16": matmul_gflops(torch.bfloat16)}
+    peaks = {"fp32": matmul_peak_gflops(device, torch.float32), "bf16": matmul_peak_gflops(device, torch.bfloat16)}
     achieved = {name: training_flops_per_token(config) * tokens_per_sentence * rate / 1e9
                 for name, rate in training.items()}
     result = {

@@ -30,8 +30,10 @@ from vae.presets import PAPER_MODEL_SIZES
 RESULTS = Path(__file__).parent / "results"
 
 
-def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 10) -> float:
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+def matmul_peak_gflops(device: torch.device, dtype: torch.dtype | None = None, size: int = 2048,
+                       repeats: int = 10) -> float:
+    """GFLOP/s of a square matrix product; dtype default: bf16 on a GPU, fp32 on the CPU."""
+    dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
     a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
     a @ b
     synchronize(device)

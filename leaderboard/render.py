@@ -143,10 +143,11 @@ def _results_by_plot(board: Leaderboard) -> dict[str, _PlotGroups]:
     plotted: dict[str, _PlotGroups] = defaultdict(lambda: defaultdict(list))
     for entry_id, entry in sorted(board.entries.items()):
         for key, result in sorted(entry.results.items()):
-            kind = getattr(result, "plot", None)  # None: older records, and tasks drawn in the table only
-            if result.status == "ok" and kind in PLOT_KINDS:
-                result = with_examples(board.path, result)  # extra lives in the result's per-example file
-            if result.status == "ok" and kind in PLOT_KINDS and PLOT_KINDS[kind].extra_key in result.extra:
+            kind = result.plot  # None: older records, and tasks drawn in the table only
+            if result.status != "ok" or kind not in PLOT_KINDS:
+                continue
+            result = with_examples(board.path, result)  # extra lives in the result's per-example file
+            if PLOT_KINDS[kind].extra_key in result.extra:
                 plotted[kind][key].append((entry_id, result))
     return plotted
 

@@ -72,14 +72,15 @@ def _store_inline_examples(path: Path, board: Leaderboard) -> None:
                          for result in entry.history]
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """Fail now, not after hours of work, when results could not be added to ``path``.
+def check_writable(path: str | os.PathLike) -> Leaderboard:
+    """The board at ``path``, loaded now: fail here, not after hours of work, when results could not be added.
 
     Raises :class:`LeaderboardError` if ``path`` is a folder, is not a valid
     leaderboard, or lies on a read-only file system or in a folder we may not write.
     """
     path = Path(path)
-    load(path)  # a folder or an invalid file is reported here
+    board = load(path)  # a folder or an invalid file is reported here
     folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
     if not os.access(folder, os.W_OK):  # access() reports EROFS even to root
         raise LeaderboardError(f"{path}: cannot write: {folder} is read-only or not writable")
+    return board

@@ -8,14 +8,14 @@ a concurrent run never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from probe_common.errors import ProbeError, WriteError
+from probe_common.atomic import replace_with
+from probe_common.errors import ProbeError
 
 CACHE_DIR_ENV = "PROBE_CACHE_DIR"
 
@@ -54,20 +54,5 @@ class EmbeddingCache:
         codes = np.ascontiguousarray(compute(), dtype=np.float32)
         if codes.ndim != 2 or codes.shape[0] != key.n_sentences:
             raise ProbeError(f"the encoder returned codes of shape {codes.shape} for {key.n_sentences} sentences")
-        try:
-            save_atomic(path, codes)
-        except OSError as error:  # a read-only or full disk: one line, and --cache-dir can point elsewhere
-            raise WriteError(path, error) from None
+        replace_with(path, lambda handle: np.save(handle, codes))  # a full disk: one line; --cache-dir elsewhere
         return codes
-
-
-def save_atomic(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -260,10 +260,11 @@ def run_tasks_command(
 ):
     """Evaluate one encoder on the tasks and add every result (or why it is not applicable) to the leaderboard."""
     from leaderboard.store import check_writable
+
+    check_writable(leaderboard)  # before importing the runner (torch) and loading the encoder: fails in a second
     from probe.runner import run_tasks
     from vae.progress import show_library_bars
 
-    check_writable(leaderboard)  # now, not after hours of encoding
     show_library_bars(progress)
     # Task options are values, by task name: the runner makes each task with get_task(name, **options).
     task_options = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from probe_common.errors import ProbeError
+from probe_common.errors import ProbeError, one_line
 from probe_common.hashing import bytes_sha256, file_sha256
 from vae.data.corpus import Corpus
 from vae.device import resolve_device
@@ -132,6 +132,3 @@ def weights_sha256(folder: Path) -> str:
         raise ProbeError(f"{folder}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) to identify the encoder by")
     return bytes_sha256("".join(f"{file.relative_to(folder)}\0{file_sha256(file)}\n" for file in files).encode())
 
-
-def one_line(error: Exception) -> str:
-    return " ".join(str(error).split())

@@ -160,7 +160,9 @@ class RunPlan:
 
     @property
     def interrupted(self) -> bool:
-        return (self.run_dir / "checkpoints" / "last.pt").is_file()  # vae.train.CHECKPOINT
+        from vae.loading import CHECKPOINT
+
+        return (self.run_dir / CHECKPOINT).is_file()
 
 
 def run_dir_for(out: Path, dataset: str, row: Row, seed: int) -> Path:

@@ -27,7 +27,7 @@ from leaderboard.bootstrap import bootstrap_ci
 from leaderboard.direction import arrow
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import Entry, Leaderboard, TaskResult
-from leaderboard.store import add_result, check_writable, load
+from leaderboard.store import add_result, check_writable
 from probe_common.errors import DataError, ProbeError
 from probe_common.hashing import bytes_sha256, file_sha256
 from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput
@@ -82,8 +82,7 @@ def run_tasks(
     if entry_id is not None and not entry_id.strip():
         raise ProbeError("--entry-id must not be empty")
     selected = resolve_tasks(tasks, task_options)
-    check_writable(leaderboard_path)  # a broken file, a folder or a read-only disk fails now, not after the work
-    board = load(leaderboard_path)
+    board = check_writable(leaderboard_path)  # a broken file, a folder or a read-only disk fails now, not later
     encoder = load_encoder(encoder_spec, device) if isinstance(encoder_spec, (str, os.PathLike)) else encoder_spec
     cache = EmbeddingCache(cache_dir)
     groups = plan(selected, encoder, dataset)

@@ -33,3 +33,8 @@ class WriteError(ProbeError):
     def __init__(self, path, error: OSError):
         super().__init__(f"{path}: cannot write: {error.strerror or error}")
         self.path, self.errno = str(path), error.errno
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's message on one line, for the one-line errors built from a library's multi-line ones."""
+    return " ".join(str(error).split())

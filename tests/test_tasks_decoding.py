@@ -229,13 +229,13 @@ def snli_dir(data_dir):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, snli_dir):
-    from vae.export import load_run
+    from vae.loading import load_textvae
     from vae.train import TrainConfig, train_vae
 
     run_dir = tmp_path_factory.mktemp("tiny-snli")
     train_vae(TrainConfig(dataset="snli", preset="tiny", epochs=1, max_train_sentences=500, run_dir=str(run_dir),
                           progress=False, data_dir=str(snli_dir)), log=lambda message: None)
-    model, tokenizer = load_run(run_dir, "cpu")
+    model, tokenizer = load_textvae(run_dir, "cpu")
     return run_dir, model, tokenizer
 
 

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import torch
 
-from .errors import ProbeError
+from probe_common.errors import ProbeError
 
 DEVICE_FORMS = "auto, cpu, cuda, cuda:N"
 

@@ -8,7 +8,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import torch
 from transformers import AutoConfig, AutoModel, PreTrainedTokenizerFast
 
 from probe_common.errors import WriteError
@@ -16,7 +15,6 @@ from probe_common.errors import WriteError
 from . import atomic
 from .configuration_textvae import TextVAEConfig
 from .data.tokenizer import save_tokenizer
-from .loading import load_textvae
 from .modeling_textvae import TextVAEModel
 
 # The export carries its own code (auto_map); inside this project the classes are also registered locally,
@@ -45,11 +43,6 @@ def export_run(model: TextVAEModel, tokenizer: PreTrainedTokenizerFast, run_dir:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     atomic.write_text(run_dir / "README.md", model_card(model.config, metrics))
-
-
-def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[TextVAEModel, PreTrainedTokenizerFast]:
-    """The full VAE (decoder too) and its tokenizer from a run directory or an export folder, checked."""
-    return load_textvae(path, device)
 
 
 def model_card(config: TextVAEConfig, metrics: dict | None) -> str:

@@ -16,9 +16,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from transformers import PreTrainedTokenizerFast
 
-from probe_common.errors import ModelLoadError
+from probe_common.errors import ModelLoadError, one_line
 
 from .configuration_textvae import TextVAEConfig
+from .data.tokenizer import load_tokenizer
 from .modeling_textvae import TextVAEModel
 
 CONFIG_FILE = "config.json"
@@ -126,13 +127,11 @@ def read_weights(file: Path, expected: dict[str, torch.Tensor]) -> dict[str, tor
 
 
 def read_tokenizer(folder: Path, config: TextVAEConfig) -> PreTrainedTokenizerFast:
-    # PreTrainedTokenizerFast, not AutoTokenizer: an export carries auto_map code, and AutoTokenizer would
-    # ask on the terminal whether to run it.
     file = folder / TOKENIZER_FILE
     if not file.is_file():
         raise ModelLoadError(f"{file}: missing (the run's vocabulary)")
     try:
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
+        tokenizer = load_tokenizer(folder)
     except (OSError, ValueError, TypeError) as error:
         raise ModelLoadError(f"{file}: not a readable tokenizer: {one_line(error)}") from None
     if len(tokenizer) != config.vocab_size:
@@ -148,6 +147,3 @@ def _first_few(names: list[str], shown: int = 3) -> str:
     more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
 
-
-def one_line(error: Exception) -> str:
-    return " ".join(str(error).split())

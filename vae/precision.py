@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import ProbeError
+from probe_common.errors import ProbeError
 
 PRECISIONS = ("auto", "bf16", "fp32")
 # CPU flags of native bf16 matrix instructions (AVX512-BF16 dot products, AMX-BF16 tiles).

@@ -28,8 +28,9 @@ from .data import EqualLengthBatcher, build_tokenizer, load_corpus
 from .data.corpus import locate
 from .data.tokenizer import encode
 from .device import configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
-from .errors import ProbeError, TrainingDiverged
+from probe_common.errors import ProbeError, TrainingDiverged, one_line
 from .export import export_run
+from .loading import CHECKPOINT
 from .losses import validation_loss
 from .methods import DEFAULT_METHOD, Method, Stage, get_method
 from .metrics import evaluate_lm, format_metrics, posterior_statistics
@@ -49,7 +50,6 @@ from .precision import PRECISIONS, autocast, resolve_precision
 from .presets import DEFAULT_SEED, PAPER_LAM, Preset, get_preset, model_size_for
 from .progress import progress_bar
 
-CHECKPOINT = "checkpoints/last.pt"
 BEST_WEIGHTS = "checkpoints/best-stage{stage}.pt"
 TRAIN_CONFIG = "train_config.json"
 
@@ -193,7 +193,7 @@ def load_weights(path: Path) -> dict:
         raise ProbeError(f"{path}: refused to load: it holds Python objects, not only tensors and plain values "
                          f"(it was not written by this version of probe, or was altered)") from None
     except (RuntimeError, EOFError) as error:
-        raise ProbeError(f"{path}: not a readable checkpoint ({str(error).splitlines()[0]})") from None
+        raise ProbeError(f"{path}: not a readable checkpoint ({one_line(error)})") from None
 
 
 class Trainer:
@@ -202,6 +202,7 @@ class Trainer:
         self.say = log
         self.device = resolve_device(config.device)
         configure_backends(self.device)
+        self.dataset_name = locate(config.dataset, "train", config.data_dir)[0].name  # "yelp", or a folder's name
         self.run_dir = Path(config.run_dir) if config.run_dir else self._default_run_dir(config)
         has_checkpoint = (self.run_dir / CHECKPOINT).exists()
         if has_checkpoint and not config.resume:
@@ -213,7 +214,7 @@ class Trainer:
         config = with_defaults(config, self.device)
         self.method = get_method(config.method)
         self.preset = resolve_preset(config)
-        self.lam = resolve_lam(config.lam, locate(config.dataset, "train", config.data_dir)[0].name, self.method)
+        self.lam = resolve_lam(config.lam, self.dataset_name, self.method)
         seed_everything(config.seed)
         self._load_data(config)
         # As resolved: what train_config.json records and --resume continues.
@@ -235,11 +236,9 @@ class Trainer:
         self.objective: Objective | None = None
         self.kl_schedule: KLSchedule | None = None
 
-    @staticmethod
-    def _default_run_dir(config: TrainConfig) -> Path:
+    def _default_run_dir(self, config: TrainConfig) -> Path:
         method = get_method(config.method or DEFAULT_METHOD)
-        dataset_name = locate(config.dataset, "train", config.data_dir)[0].name
-        return default_run_dir(dataset_name, method, resolve_lam(config.lam, dataset_name, method))
+        return default_run_dir(self.dataset_name, method, resolve_lam(config.lam, self.dataset_name, method))
 
     # ---- set-up ---------------------------------------------------------------------------------------
     def _load_data(self, config: TrainConfig) -> None:
@@ -248,7 +247,6 @@ class Trainer:
         train = load_corpus(config.dataset, "train", config.data_dir, files).head(preset.max_train_sentences)
         valid = load_corpus(config.dataset, "valid", config.data_dir, files).head(preset.max_eval_sentences)
         test = load_corpus(config.dataset, "test", config.data_dir, files).head(preset.max_eval_sentences)
-        self.dataset_name = train.name
         self.tokenizer = build_tokenizer(train.sentences)
         self.splits = {
             split.split: EqualLengthBatcher(encode(self.tokenizer, split.sentences), preset.batch_size)

@@ -16,7 +16,6 @@ import datasets
 datasets.disable_progress_bars()  # our own bars show progress; theirs only add noise
 
 from probe_common.errors import DataError
-from probe_common.hashing import file_sha256  # re-exported: callers import it from here
 
 from .registry import DATASETS, SPLITS, DatasetSpec
 

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
-from transformers import AutoTokenizer, PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerFast
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # ids 0..3
@@ -50,7 +50,8 @@ def save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: str | Path) -> No
 
 
 def load_tokenizer(folder: str | Path) -> PreTrainedTokenizerFast:
-    return AutoTokenizer.from_pretrained(str(folder))
+    # Not AutoTokenizer: an export carries auto_map code, and AutoTokenizer would ask on the terminal to run it.
+    return PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
 
 
 def encode(tokenizer: PreTrainedTokenizerFast, sentences: list[str]) -> list[list[int]]:
