@@ -53,7 +53,11 @@ class Preset:
     decay_patience: int = 5
     decay_floor_epochs: int = 15
     max_decays: int = 5
-    max_epochs: int = 100  # per stage
+    max_epochs: int = 100  # per stage; with pretrain_epochs set, per run
+    # The cpu preset gives every method the same number of epochs: a two-stage method spends `pretrain_epochs`
+    # of its max_epochs on the autoencoder and the rest on its second stage. None: each stage has max_epochs (the
+    # paper's loop, where each stage runs to its own early stop).
+    pretrain_epochs: int | None = None
     anneal_epochs: int = 10  # linear KL-weight warm-up 0 -> 1 (Section 2.4)
     cycle_epochs: int = 10  # cyclic annealing: one cycle (Liu et al.'s --cycle, train_text_cyc_ptb.py:72)
     cycle_rise_epochs: int = 5  # ... the weight rises by 1/(these epochs' steps) per step (their --warmup)
@@ -73,8 +77,27 @@ class Preset:
 
 
 _CPU = Preset(
-    # Same architecture and method, sized so `probe train-vae yelp --preset cpu` ends in < 40 min on 2 cores.
+    # The authors' code showed the effect on 2 cores with 50K Yelp sentences, an autoencoder for 10 epochs and
+    # free bits for 12, SGD 0.5 throughout (0.823 with 100 labels, 79 min; ../shared measurements). Here: their
+    # schedule as one budget of 22 epochs that every row of a table gets, on the 32K sentences that keep a row
+    # within 40 minutes of fp32 training on 2 cores (10.9 batches/s measured at the yelp paper sizes). The
+    # paper's schedules: annealing over 10 epochs, no lr decay before epoch 16 (none within a 12-epoch stage).
     name="cpu",
+    max_train_sentences=32_000,
+    max_epochs=22,
+    pretrain_epochs=10,
+    cycle_epochs=4,  # cyclic: 5.5 cycles in 22 epochs (Liu et al.: 4 in 40), rising over half a cycle as theirs
+    cycle_rise_epochs=2,
+    cyclic_max_epochs=22,
+    max_eval_sentences=1_000,
+    iw_samples=100,
+)
+
+# For tests: a small model on a few thousand sentences, 10 epochs per stage. Adam for the autoencoder stage:
+# with SGD at lr 0.5 and the paper's U(-0.01, 0.01) initialisation, a model this small and this briefly trained
+# keeps an empty code for many epochs.
+_TINY = Preset(
+    name="tiny",
     pretrain_optimizer="adam",
     pretrain_lr=3e-3,
     max_epochs=10,
@@ -86,9 +109,11 @@ _CPU = Preset(
     cycle_epochs=4,
     cycle_rise_epochs=2,
     cyclic_max_epochs=10,
-    max_train_sentences=16_000,
-    max_eval_sentences=1_000,
-    iw_samples=100,
+    aggressive_max_inner_steps=10,
+    max_train_sentences=5_000,
+    max_eval_sentences=300,
+    iw_samples=20,
+    model_size=ModelSize(32, 64, 64, 32),
 )
 
 _PAPER = Preset(name="paper")
@@ -98,16 +123,7 @@ PRESETS: dict[str, Preset] = {
     # Appendix A's text instead of the authors' code: patience 2, decays from the first epoch.
     "paper-text": dataclasses.replace(_PAPER, name="paper-text", decay_patience=2, decay_floor_epochs=0),
     "cpu": _CPU,
-    # For tests: the cpu schedule on a small model and a few thousand sentences.
-    "tiny": dataclasses.replace(
-        _CPU,
-        name="tiny",
-        aggressive_max_inner_steps=10,
-        max_train_sentences=5_000,
-        max_eval_sentences=300,
-        iw_samples=20,
-        model_size=ModelSize(32, 64, 64, 32),
-    ),
+    "tiny": _TINY,
 }
 
 

@@ -179,7 +179,10 @@ def resolve_lam(lam: float | None, dataset_name: str, method: Method) -> float |
 
 
 def resolve_preset(config: TrainConfig) -> Preset:
-    return get_preset(config.preset).with_overrides(
+    preset = get_preset(config.preset)
+    if config.epochs is not None:  # --epochs N: N epochs in every stage, whatever the preset's split
+        preset = dataclasses.replace(preset, pretrain_epochs=None)
+    return preset.with_overrides(
         max_epochs=config.epochs, cyclic_max_epochs=config.epochs, max_train_sentences=config.max_train_sentences,
         iw_samples=config.iw_samples,
     )
@@ -343,7 +346,12 @@ class Trainer:
         self.optimizers = self._optimizers(self.stage, self.state.lr)
 
     def stage_epochs(self, stage: Stage) -> int:
-        return self.preset.cyclic_max_epochs if stage.lr_schedule == "cosine-cycles" else self.preset.max_epochs
+        """The most epochs a stage runs: with the preset's pretrain_epochs, the stages of a method share one budget."""
+        budget = self.preset.cyclic_max_epochs if stage.lr_schedule == "cosine-cycles" else self.preset.max_epochs
+        split = self.preset.pretrain_epochs
+        if split is None or len(self.method.stages) == 1:
+            return budget
+        return split if stage is self.method.stages[0] else budget - split
 
     # ---- checkpoints ----------------------------------------------------------------------------------
     def _save_checkpoint(self) -> None:
