@@ -27,6 +27,7 @@ class PretrainedEncoder:
     """What every encoder loaded from a folder shares: nothing to fit, a representation, maybe a decoder."""
 
     fits_on_train_split = False
+    fitted_on = None
     has_representation = True
     decoder = None
     lm_scorer = None
@@ -47,7 +48,7 @@ class TextVAEEncoder(PretrainedEncoder):
         self.device = device
         self.encoder_id = path.resolve().name
         self.source = str(path)
-        self.weights_sha256 = weights_sha256(path)
+        self.weights_sha256 = self.entry_sha256 = weights_sha256(path)
         self.method = self.model.config.method
         self.training_config = dict(self.model.config.training or {})
         # A plain LSTM language model (`lm` method) has no latent variable: it can only be scored as an LM.
@@ -84,7 +85,7 @@ class HuggingFaceEncoder(PretrainedEncoder):
         self.device = device
         self.encoder_id = path.resolve().name
         self.source = str(path)
-        self.weights_sha256 = weights_sha256(path)
+        self.weights_sha256 = self.entry_sha256 = weights_sha256(path)
         self.training_config = {"model_type": model.config.model_type, "pooling": "mean over non-padding tokens",
                                 "max_length": self.max_length}
 

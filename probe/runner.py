@@ -222,6 +222,8 @@ def run_one(task: Task, encoder: Encoder, data: TaskData, seed: int = 0, max_sen
     seconds = time.perf_counter() - started
     encode_seconds = (embedding.encode_seconds if embedding is not None else 0.0) - encode_seconds_before
     run_extra = {"seed": seed, "max_sentences": max_sentences, "encode_seconds": round(encode_seconds, 3)}
+    if encoder.fits_on_train_split:  # a built-in: what it was fitted on for this result
+        run_extra["fitted_on"] = encoder.fitted_on
     if corpus_check is not None:
         run_extra.update(corpus_check.marks(task, data))
     return build_record(task, data.dataset, output, seconds=seconds, seed=seed, run_extra=run_extra)
@@ -269,7 +271,7 @@ def full_train(encoder: Encoder, dataset: LoadedDataset) -> Corpus:
 def entry_metadata(encoder: Encoder, data: TaskData, entry_id: str | None = None) -> Entry:
     return Entry(
         entry_id=entry_id or encoder.encoder_id, encoder_source=str(encoder.source),
-        weights_sha256=encoder.weights_sha256, method=encoder.method, training_config=encoder.training_config,
+        weights_sha256=encoder.entry_sha256, method=encoder.method, training_config=encoder.training_config,
         dataset_hashes={data.dataset: data.files_hash}, versions=library_versions(),
     )
 
@@ -279,9 +281,10 @@ def check_entry_clashes(board: Leaderboard, path, encoder: Encoder, datasets: It
     """Raise now the clash that recording the results would raise after the work: an entry id already holding
     other weights, or results on another version of a dataset. Replays the recording on the in-memory board."""
     for dataset in datasets:
-        planned_id, weights = (encoder.identity_for(full_train(encoder, dataset)) if encoder.fits_on_train_split
-                               else (encoder.encoder_id, encoder.weights_sha256))
-        meta = Entry(entry_id=entry_id or planned_id, encoder_source=str(encoder.source), weights_sha256=weights,
+        if encoder.fits_on_train_split:
+            full_train(encoder, dataset)  # a dataset without a train split fails now
+        meta = Entry(entry_id=entry_id or encoder.encoder_id, encoder_source=str(encoder.source),
+                     weights_sha256=encoder.entry_sha256,
                      method=encoder.method, training_config=encoder.training_config,
                      dataset_hashes={dataset.name: dataset.files_hash})
         placeholder = TaskResult.not_applicable(task="run-tasks", dataset=dataset.name, split="test",

@@ -118,22 +118,21 @@ class Encoder(Protocol):
 
     encoder_id: str  # the leaderboard's entry id
     source: str  # path or built-in name
-    weights_sha256: str
+    weights_sha256: str  # what its codes are cached under
+    entry_sha256: str  # what identifies its leaderboard entry: the weights, or a built-in's recipe and seed
     method: str | None  # training method, for VAE runs
     training_config: dict  # a VAE run's records its corpus: "dataset" (a name) and "data_files" (split -> path)
     decoder: TextDecoder | None  # VAE runs only
     lm_scorer: LMScorer | None  # VAE runs and LSTM-LM runs
     has_representation: bool  # False for a language model without a latent variable (decoder only)
     fits_on_train_split: bool  # built-in baselines are fitted on the task dataset's train split first
+    fitted_on: dict | None  # ... and then describe that split (dataset, split, sentences, sha256)
 
     def fit(self, train: Corpus) -> None:
-        """Fit on a dataset's train split (a no-op for pretrained encoders); may change encoder_id."""
+        """Fit on a dataset's train split (a no-op for pretrained encoders)."""
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         """Sentence representations: [N, d] float32 (the posterior mean for a VAE)."""
-
-    def identity_for(self, train: Corpus) -> tuple[str, str]:
-        """Encoders that fit on a train split only: the encoder_id and weights_sha256 fitting on `train` gives."""
 
 
 @dataclass

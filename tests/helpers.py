@@ -23,4 +23,5 @@ class CodesEncoder:
     encoder_id: str = "codes"
     decoder: object = None
     has_representation: bool = True
+    fits_on_train_split: bool = False
     training_config: dict = field(default_factory=dict)

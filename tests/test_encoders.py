@@ -133,14 +133,16 @@ def test_tfidf_svd_is_fitted_seeded_and_identified_by_its_training_data():
     encoder.fit(train)
     codes = encoder.encode(train.sentences[:20])
     assert codes.shape == (20, 32) and codes.dtype == np.float32
-    assert encoder.encoder_id == "tfidf-svd-toy" and encoder.training_config["fitted_on"]["sentences"] == 300
+    assert encoder.encoder_id == "tfidf-svd" and encoder.fitted_on["sentences"] == 300
     again = TfidfSVDEncoder(torch.device("cpu"))
     again.fit(train)
     np.testing.assert_array_equal(again.encode(train.sentences[:20]), codes)
     assert again.weights_sha256 == encoder.weights_sha256
     other = TfidfSVDEncoder(torch.device("cpu"))
     other.fit(toy_corpus(seed=1))
-    assert other.weights_sha256 != encoder.weights_sha256
+    assert other.weights_sha256 != encoder.weights_sha256  # other codes: another cache key
+    assert other.entry_sha256 == encoder.entry_sha256  # ... but the same leaderboard entry
+    assert TfidfSVDEncoder(torch.device("cpu"), seed=1).entry_sha256 != encoder.entry_sha256
 
 
 def test_random_lstm_is_a_paper_size_untrained_vae_without_decoder():
@@ -151,7 +153,7 @@ def test_random_lstm_is_a_paper_size_untrained_vae_without_decoder():
     assert torch.equal(torch.random.get_rng_state(), state)  # seeded on its own generator state
     config = encoder.model.config
     assert (config.embed_dim, config.encoder_hidden_size, config.latent_dim) == (128, 512, 32)
-    assert encoder.decoder is None and encoder.encoder_id == "random-lstm-snli"
+    assert encoder.decoder is None and encoder.encoder_id == "random-lstm"
     codes = encoder.encode(train.sentences[:10])
     assert codes.shape == (10, 32) and np.isfinite(codes).all() and codes.std(axis=0).min() > 0
     again = RandomLSTMEncoder(torch.device("cpu"))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from leaderboard.errors import LeaderboardError
 from leaderboard.render import render_html
-from leaderboard.store import load
+from leaderboard.store import load, load_examples
 from probe.builtin_encoders import TfidfSVDEncoder
 from probe.cli import app
 from probe.runner import run_tasks
@@ -101,11 +101,29 @@ def test_decoding_tasks_are_recorded_not_applicable_for_tfidf_svd(data_dir, tmp_
     status = {r.task: r.status for r in results}
     assert status == {"smoothness": "ok", "recon-bleu": "not_applicable", "noisy-recon": "not_applicable",
                       "interpolation": "not_applicable"}
-    entry = load(board_path).get_entry("tfidf-svd-snli")
+    board = load(board_path)
+    entry = board.get_entry("tfidf-svd")
     reason = entry.results["recon-bleu/snli"].reason
-    assert reason == "recon-bleu decodes text: tfidf-svd-snli has no decoder"
+    assert reason == "recon-bleu decodes text: tfidf-svd has no decoder"
     assert f"recon-bleu/snli: not applicable: {reason}" in lines
-    assert entry.training_config["fitted_on"]["sentences"] == 25_609  # fitted on the whole train split
+    smoothness = load_examples(board_path, entry.results["smoothness/snli"])
+    assert smoothness.extra["fitted_on"]["sentences"] == 25_609  # fitted on the whole train split
+
+
+def test_a_builtin_encoder_is_one_entry_with_results_per_dataset(toy_corpus, tmp_path):
+    board_path = tmp_path / "board.json"
+    other = write_toy_corpus(tmp_path / "other" / "toy2", sizes=(("train", 300), ("valid", 150), ("test", 150)))
+    for dataset in (toy_corpus, other):
+        run_tasks("tfidf-svd", tasks="gmm-cluster", dataset=str(dataset), leaderboard_path=board_path,
+                  cache_dir=tmp_path / "cache")
+    board = load(board_path)
+    assert list(board.entries) == ["tfidf-svd"]
+    entry = board.entries["tfidf-svd"]
+    assert set(entry.results) == {"gmm-cluster/toy", "gmm-cluster/toy2"} and set(entry.dataset_hashes) == {
+        "toy", "toy2"}
+    fits = {key: load_examples(board_path, result).extra["fitted_on"] for key, result in entry.results.items()}
+    assert (fits["gmm-cluster/toy"]["sentences"], fits["gmm-cluster/toy2"]["sentences"]) == (400, 300)
+    assert fits["gmm-cluster/toy"]["sha256"] != fits["gmm-cluster/toy2"]["sha256"]
 
 
 def test_the_cache_spares_a_second_run_from_encoding(toy_corpus, tmp_path, monkeypatch):
@@ -120,7 +138,7 @@ def test_the_cache_spares_a_second_run_from_encoding(toy_corpus, tmp_path, monke
     assert calls == [400, 150, 150]  # same codes, read back from the cache
     run_tasks("tfidf-svd", tasks="smoothness", max_sentences=100, **common)
     assert calls == [400, 150, 150, 100]  # another subset is another cache file
-    assert set(load(tmp_path / "board.json").get_entry("tfidf-svd-toy").results) == {
+    assert set(load(tmp_path / "board.json").get_entry("tfidf-svd").results) == {
         "gmm-cluster/toy", "few-label/toy", "smoothness/toy"}
 
 
@@ -141,7 +159,7 @@ def test_command_line_runs_tasks_and_shows_compares_and_renders_the_leaderboard(
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["gmm-cluster/toy", "few-label/toy", "recon-bleu/toy"]
-    assert lines[2] == "recon-bleu/toy: not applicable: recon-bleu decodes text: tfidf-svd-toy has no decoder"
+    assert lines[2] == "recon-bleu/toy: not applicable: recon-bleu decodes text: tfidf-svd has no decoder"
     assert runner.invoke(app, ["run-tasks", "--encoder", "random-lstm", "--tasks", "few-label", *common]).exit_code == 0
 
     shown = runner.invoke(app, ["leaderboard", "show", "--leaderboard", board, "--sort", "few-label/toy"])
@@ -149,21 +167,21 @@ def test_command_line_runs_tasks_and_shows_compares_and_renders_the_leaderboard(
     table = shown.output.splitlines()
     assert re.split(r"\s{2,}", table[0]) == ["entry", "few-label/toy ↑", "gmm-cluster/toy ↑", "recon-bleu/toy ↑"]
     # tf-idf sees the sentiment words; an untrained LSTM's codes barely do.
-    assert table[2].startswith("tfidf-svd-toy") and table[3].startswith("random-lstm-toy")
+    assert table[2].startswith("tfidf-svd ") and table[3].startswith("random-lstm ")
     assert float(table[2].split()[1]) > 0.9 and "n/a" in table[2]
 
-    compared = runner.invoke(app, ["leaderboard", "compare", "random-lstm-toy", "tfidf-svd-toy",
+    compared = runner.invoke(app, ["leaderboard", "compare", "random-lstm", "tfidf-svd",
                                    "--leaderboard", board])
     assert compared.exit_code == 0, compared.output
-    assert compared.output.startswith("A = random-lstm-toy, B = tfidf-svd-toy\nfew-label/toy accuracy ↑: A ")
+    assert compared.output.startswith("A = random-lstm, B = tfidf-svd\nfew-label/toy accuracy ↑: A ")
     assert "paired bootstrap" in compared.output
 
     page = tmp_path / "report.html"
     rendered = runner.invoke(app, ["leaderboard", "render", "--out", str(page), "--leaderboard", board])
-    assert rendered.exit_code == 0 and "tfidf-svd-toy" in page.read_text()
+    assert rendered.exit_code == 0 and "tfidf-svd" in page.read_text()
 
     for args in (["run-tasks", "--encoder", "tfidf-svd", "--tasks", "nope", *common],
-                 ["leaderboard", "compare", "tfidf-svd-toy", "missing", "--leaderboard", board]):
+                 ["leaderboard", "compare", "tfidf-svd", "missing", "--leaderboard", board]):
         failed = runner.invoke(app, args)
         assert failed.exit_code == 2 and len(failed.output.strip().splitlines()) == 1, failed.output
 
@@ -341,17 +359,18 @@ def test_an_entry_id_clash_fails_before_any_encoding_and_entry_id_names_another_
     run_tasks("tfidf-svd", tasks="smoothness", dataset=str(other_toy), leaderboard_path=board,
               cache_dir=tmp_path / "cache")
     assert encode_calls == [150]
-    # Same entry id (tfidf-svd-toy), other train data: other weights and another dataset hash.
-    with pytest.raises(LeaderboardError, match=r"entry 'tfidf-svd-toy' has weights sha256") as clash:
+    # Same entry (tfidf-svd), another corpus under the same dataset name: another dataset hash.
+    with pytest.raises(LeaderboardError, match=r"entry 'tfidf-svd' was evaluated on dataset 'toy' with hash") as clash:
         run_tasks("tfidf-svd", tasks="gmm-cluster,smoothness", dataset=str(toy_corpus), leaderboard_path=board,
                   cache_dir=tmp_path / "cache")
     assert encode_calls == [150]  # nothing was encoded for the refused run
     assert "--entry-id" in str(clash.value) and "no task was run" in str(clash.value)
     run_tasks("tfidf-svd", tasks="smoothness", dataset=str(toy_corpus), leaderboard_path=board,
-              cache_dir=tmp_path / "cache", entry_id="tfidf-svd-toy-2")
-    entries = load(board).entries
-    assert set(entries) == {"tfidf-svd-toy", "tfidf-svd-toy-2"}
-    assert entries["tfidf-svd-toy-2"].training_config["fitted_on"]["sentences"] == 400
+              cache_dir=tmp_path / "cache", entry_id="tfidf-svd-2")
+    board_now = load(board)
+    assert set(board_now.entries) == {"tfidf-svd", "tfidf-svd-2"}
+    result = board_now.entries["tfidf-svd-2"].results["smoothness/toy"]
+    assert load_examples(board, result).extra["fitted_on"]["sentences"] == 400
 
 
 def test_command_line_entry_id_names_the_entry(toy_corpus, tmp_path):

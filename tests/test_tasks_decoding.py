@@ -42,7 +42,9 @@ class FakeEncoder:
     encoder_id: str = "fake"
     source: str = "fake"
     weights_sha256: str = "0" * 64
+    entry_sha256: str = "0" * 64
     method: str | None = None
+    fits_on_train_split: bool = False
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         return no_cached_codes("encode")
