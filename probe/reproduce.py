@@ -33,11 +33,14 @@ FIRST_SEED = 783435  # vae.presets.DEFAULT_SEED, the authors' (not imported: tha
 class Row:
     label: str  # the paper's row label (as in probe/paper_numbers.py)
     key: str  # what --rows names it by
-    method: str  # --method of probe train-vae
+    method: str  # --method of probe train-vae; for a built-in row, the encoder (run-tasks --encoder)
     lam: float | None = None  # --lam; None for methods without a target rate
+    builtin: bool = False  # a built-in reference encoder: not in the paper, fitted on the train split, not trained
 
     @property
     def flags(self) -> str:
+        if self.builtin:
+            return f"run-tasks --encoder {self.method} (built-in, not trained)"
         return f"--method {self.method}" + (f" --lam {self.lam:g}" if self.lam is not None else "")
 
 
@@ -83,7 +86,9 @@ LABEL_SIZES = {"100": "100", "500": "500", "1k": "1000", "2k": "2000", "10k": "1
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
     TableSpec("table8", "Table 8", "Accuracy on Yelp of unsupervised (0 labels) and supervised classification",
               "yelp", (Row("AE", "ae", "ae"), *BASELINES, Row("+ FBP (λ = 9)", "fbp", "fbp", 9.0),
-                       Row("Ours (λ = 6)", "ours", "pretrain-fb", 6.0)),
+                       Row("Ours (λ = 6)", "ours", "pretrain-fb", 6.0),
+                       # The floor a learned code must beat (not in the paper): words alone, no training.
+                       Row("tfidf-svd (reference)", "tfidf-svd", "tfidf-svd", builtin=True)),
               (Column("0", "accuracy", "gmm-cluster", True, 100.0, 1),
                *(Column(label, score, "few-label", True, 100.0, 1) for label, score in LABEL_SIZES.items()))),
     TableSpec("table3", "Table 3", "Language modelling on the PTB test set", "ptb",
@@ -155,8 +160,8 @@ class RunPlan:
 
     @property
     def finished(self) -> bool:
-        """metrics.json and the export: what train_vae writes last."""
-        return all((self.run_dir / name).is_file() for name in ("metrics.json", "config.json", "model.safetensors"))
+        """metrics.json and the export: what train_vae writes last (a built-in row has nothing to train)."""
+        return self.row.builtin or all((self.run_dir / name).is_file() for name in ("metrics.json", "config.json", "model.safetensors"))
 
     @property
     def interrupted(self) -> bool:
@@ -174,7 +179,7 @@ def quick_marks(train_config: dict, max_sentences: int | None) -> list[str]:
     """What makes a run quicker than the paper's: read from the run's own train_config.json (a reused run may
     have been trained with other options than this invocation's)."""
     marks = []
-    if train_config.get("preset") != "paper":
+    if train_config and train_config.get("preset") != "paper":
         marks.append(f"preset {train_config.get('preset')}")
     if train_config.get("epochs") is not None:
         marks.append(f"epochs {train_config['epochs']}")
@@ -251,7 +256,7 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     entry_id = f"{spec.name}/{plan.row.key}/seed{plan.seed}"
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
                 "dataset": spec.dataset}
-    weights = weights_sha256(plan.run_dir)
+    weights = f"built-in {plan.row.method}" if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -262,7 +267,7 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     from probe import runner  # looked up at call time (tests replace run_tasks)
 
     results = runner.run_tasks(
-        str(plan.run_dir), tasks=list(spec.tasks), dataset=spec.dataset, data_dir=options.data_dir,
+        plan.row.method if plan.row.builtin else str(plan.run_dir), tasks=list(spec.tasks), dataset=spec.dataset, data_dir=options.data_dir,
         leaderboard_path=options.out / "leaderboard.json", cache_dir=options.out / "cache", seed=plan.seed,
         max_sentences=options.max_sentences, device=options.device, progress=options.progress, log=log,
         entry_id=entry_id)
@@ -341,8 +346,8 @@ class RunReport:
     method: str
     lam: float | None
     seed: int
-    run_dir: str
-    trained: str  # "trained", "resumed" or "reused"
+    run_dir: str  # "" for a built-in row
+    trained: str  # "trained", "resumed", "reused" or "built-in"
     quick: tuple[str, ...] = field(default=())
 
 
@@ -373,8 +378,9 @@ class TableReport:
         for row in spec.rows:
             runs = [run for run in self.runs if run.row == row.label]
             if runs:
-                shown = "; ".join(f"`{run.run_dir}` ({run.trained}"
-                                  f"{', quick: ' + ', '.join(run.quick) if run.quick else ''})" for run in runs)
+                shown = "; ".join((f"`{run.run_dir}` ({run.trained}" if run.run_dir else "(built-in, fitted on the "
+                                   "train split") + (f", quick: {', '.join(run.quick)})" if run.quick else ")")
+                                  for run in runs)
                 mark = " †" if row.label in quick_rows else ""
                 lines.append(f"| {row.label}{mark} | {row.key} | `{row.flags}` | {shown} |")
         lines += ["", "| row | column | score | ours | paper | difference | n |", "|---|---|---|---|---|---|---|"]
@@ -434,7 +440,9 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
     runs, results_by_run = [], {}
     for plan in plans:
         started, worked = time.perf_counter(), False
-        if plan.finished:
+        if plan.row.builtin:
+            train_config, trained = {}, "built-in"
+        elif plan.finished:
             progress.say(plan, f"finished run {plan.run_dir} reused")
             train_config = check_reused_run(plan, options, preset)
             trained = "reused"
@@ -453,7 +461,7 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
             results_by_run[(plan.row.key, plan.seed)] = lm_scores(plan)
             max_sentences = None  # LM metrics are the run's own (its preset caps the test split)
         runs.append(RunReport(plan.row.label, plan.row.key, plan.row.method, plan.row.lam, plan.seed,
-                              str(plan.run_dir), trained, tuple(quick_marks(train_config, max_sentences))))
+                              "" if plan.row.builtin else str(plan.run_dir), trained, tuple(quick_marks(train_config, max_sentences))))
         progress.finish(time.perf_counter() - started, worked)
     report = TableReport(spec, preset, seeds, tuple(runs), build_cells(spec, rows, results_by_run, seeds))
     atomic.write_text(options.out / f"{spec.name}.md", report.markdown())

@@ -84,6 +84,7 @@ def test_paper_cells_are_unique_and_cite_their_place():
 # ---- tables, rows and their mapping to train-vae ------------------------------------------------------------
 
 def test_every_row_trains_with_a_real_method_and_the_lam_its_label_says():
+    from probe.builtin_encoders import BUILTIN_ENCODERS
     from vae.methods import get_method
     from vae.presets import DEFAULT_SEED, PAPER_LAM
 
@@ -92,6 +93,9 @@ def test_every_row_trains_with_a_real_method_and_the_lam_its_label_says():
     for spec in TABLES.values():
         assert len({row.key for row in spec.rows}) == len(spec.rows), spec.name
         for row in spec.rows:
+            if row.builtin:  # a reference encoder: run-tasks --encoder NAME
+                assert row.method in BUILTIN_ENCODERS and row.lam is None and "λ" not in row.label
+                continue
             method = get_method(row.method)
             assert method.uses_lam == (row.lam is not None), (spec.name, row)
             in_label = re.search(r"λ = (\d+)", row.label)
@@ -101,6 +105,7 @@ def test_every_row_trains_with_a_real_method_and_the_lam_its_label_says():
     table8 = {row.label: row.flags for row in TABLES["table8"].rows}
     assert table8["+ FBP (λ = 9)"] == "--method fbp --lam 9" and table8["Ours (λ = 6)"] == "--method pretrain-fb --lam 6"
     assert table8["AE"] == "--method ae" and table8["+ cyclic"] == "--method cyclic"
+    assert table8["tfidf-svd (reference)"] == "run-tasks --encoder tfidf-svd (built-in, not trained)"
 
 
 def test_every_paper_cell_belongs_to_a_row_and_column_of_a_table_and_every_row_has_numbers():
@@ -110,7 +115,7 @@ def test_every_paper_cell_belongs_to_a_row_and_column_of_a_table_and_every_row_h
         assert (cell.table, cell.section, cell.row, cell.column) in places, cell.cite
     for spec in TABLES.values():
         for row in spec.rows:
-            assert any(c.table == spec.paper_table and c.row == row.label for c in PAPER_CELLS), (spec.name, row)
+            assert row.builtin != any(c.table == spec.paper_table and c.row == row.label for c in PAPER_CELLS), (spec.name, row)
 
 
 def test_rows_are_chosen_by_key_or_prefix_in_the_papers_order():
@@ -192,23 +197,30 @@ def markdown_cells(markdown: str) -> dict[tuple[str, str], list[str]]:
 
 def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    command = ["reproduce", "table8", "--rows", "ae,vae,ours", "--out", str(out), "--data-dir", str(data_dir),
-               "--max-sentences", "1500", *QUICK]
+    command = ["reproduce", "table8", "--rows", "ae,vae,ours,tfidf-svd", "--out", str(out), "--data-dir",
+               str(data_dir), "--max-sentences", "1500", *QUICK]
     first = runner.invoke(app, command)
     assert first.exit_code == 0, first.output
-    assert "[1/3] AE seed 783435: training" in first.output and "table ETA" in first.output
+    assert "[1/4] AE seed 783435: training" in first.output and "table ETA" in first.output
     report = json.loads((out / "table8.json").read_text(encoding="utf-8"))
     markdown = (out / "table8.md").read_text(encoding="utf-8")
     assert markdown in first.output  # the console shows the report
-    assert [row["key"] for row in report["rows"]] == ["ae", "vae", "ours"]
-    assert all(run["trained"] == "trained" and "preset tiny" in run["quick"] for run in report["runs"])
-    assert len(report["cells"]) == 3 * 6
+    assert [row["key"] for row in report["rows"]] == ["ae", "vae", "ours", "tfidf-svd"]
+    trained, builtin = report["runs"][:3], report["runs"][3]
+    assert all(run["trained"] == "trained" and "preset tiny" in run["quick"] for run in trained)
+    assert builtin["trained"] == "built-in" and builtin["quick"] == ["task max_sentences 1500"]
+    assert "| tfidf-svd (reference) † | tfidf-svd | `run-tasks --encoder tfidf-svd (built-in, not trained)` |" in markdown
+    assert len(report["cells"]) == 4 * 6
     shown = markdown_cells(markdown)
     for cell in report["cells"]:
         fields = shown[(cell["row"], cell["column"])]
-        assert cell["paper"] is not None and fields[4] == f"{cell['paper']:.1f}"  # every Table 8 cell is printed
+        if cell["row"] == "tfidf-svd (reference)":
+            assert cell["paper"] is None and fields[4] == "– (not in the paper)"
+        else:
+            assert cell["paper"] is not None and fields[4] == f"{cell['paper']:.1f}"  # every Table 8 cell is printed
         if cell["n"]:
-            assert fields[3] == f"{cell['mean']:.2f}" and fields[5] == f"{cell['difference']:+.2f}"
+            difference = "" if cell["paper"] is None else f"{cell['difference']:+.2f}"
+            assert fields[3] == f"{cell['mean']:.2f}" and fields[5] == difference
         else:  # 1,500 train sentences: too few for the 2k and 10k label sizes
             assert cell["column"] in ("2k", "10k") and fields[3].startswith("n/a: few-label gave no")
         assert fields[2].endswith("↑ (×100)") and fields[6] == str(cell["n"])
@@ -217,7 +229,8 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     from leaderboard.store import load
 
     board = load(out / "leaderboard.json")
-    assert set(board.entries) == {"table8/ae/seed783435", "table8/vae/seed783435", "table8/ours/seed783435"}
+    assert set(board.entries) == {"table8/ae/seed783435", "table8/vae/seed783435", "table8/ours/seed783435",
+                                  "table8/tfidf-svd/seed783435"}
     ours = board.entries["table8/ours/seed783435"]
     cells = {(c["row"], c["column"]): c for c in report["cells"]}
     assert ours.results["few-label/yelp"].scores["100"] * 100 == pytest.approx(cells[("Ours (λ = 6)", "100")]["mean"])
@@ -237,7 +250,7 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     assert second.exit_code == 0, second.output
     assert second.output.count("reused") >= 6
     again = json.loads((out / "table8.json").read_text(encoding="utf-8"))
-    assert [run["trained"] for run in again["runs"]] == ["reused"] * 3
+    assert [run["trained"] for run in again["runs"]] == ["reused"] * 3 + ["built-in"]
     assert again["cells"] == report["cells"]
 
     other = runner.invoke(app, [*command[:-len(QUICK)], *QUICK[:2], "--epochs", "2", *QUICK[4:]])
