@@ -64,16 +64,19 @@ img { max-width: 100%; }
 """
 
 
-def render_html(board: Leaderboard, out_path: str | os.PathLike) -> Path:
+def render_html(board: Leaderboard, out_path: str | os.PathLike, title: str = "Leaderboard",
+                preamble_html: str = "") -> Path:
     """Write the leaderboard page to ``out_path`` atomically and return the path.
 
     The table marks each column's direction. Each successful result is drawn
     as its ``plot`` field says (label curve, k curve, smoothness scatter,
     interpolation text), from its ``extra``; results without one are in the
     table only. A kind of plot without data is replaced by a note.
+    ``preamble_html`` (trusted HTML, escaped by its maker) comes before the scores.
     """
     plotted = _results_by_plot(board)
-    sections = [_table_section(board)]
+    sections = [preamble_html] if preamble_html else []
+    sections.append(_table_section(board))
     for kind_name, kind in PLOT_KINDS.items():
         groups = plotted.get(kind_name, {})
         if kind.extra_key == "curve":
@@ -84,8 +87,8 @@ def render_html(board: Leaderboard, out_path: str | os.PathLike) -> Path:
             sections.append(_interpolation_section(kind, groups))
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>Leaderboard</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>Leaderboard</h1>\n<p class=\"note\">Generated {_e(utc_now())}.</p>\n"
+        f"<title>{_e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{_e(title)}</h1>\n<p class=\"note\">Generated {_e(utc_now())}.</p>\n"
         + "\n".join(sections)
         + "\n</body>\n</html>\n"
     )
@@ -95,8 +98,11 @@ def render_html(board: Leaderboard, out_path: str | os.PathLike) -> Path:
     return out_path
 
 
-def _e(text: object) -> str:
+def escape(text: object) -> str:
     return html.escape(str(text))
+
+
+_e = escape
 
 
 def _note(text: str) -> str:
@@ -111,11 +117,15 @@ def _table_section(board: Leaderboard) -> str:
     header = "".join(f"<th>{_e(column_header(column, directions))}</th>" for column in columns)
     body = []
     for entry_id, *cells in rows:
-        results = board.entries[entry_id].results
-        scores = "".join(_score_cell(cell, results.get(column)) for column, cell in zip(columns[1:], cells))
-        body.append(f"<tr><td>{_e(entry_id)}</td>{scores}</tr>")
+        entry = board.entries[entry_id]
+        scores = "".join(_score_cell(cell, entry.results.get(column)) for column, cell in zip(columns[1:], cells))
+        trained = _quick_training(entry.training_config)
+        below = f"<br><small>† {_e(trained)}</small>" if trained else ""
+        body.append(f"<tr><td>{_e(entry_id)}{below}</td>{scores}</tr>")
     legend = _note("↑ higher is better, ↓ lower is better; unmarked: descriptive or unknown. "
-                   "Under each score: its 95% interval and n, the number of examples it was measured on.")
+                   "Under each score: its 95% interval and n, the number of examples it was measured on. "
+                   "† a quick run: trained with a shorter preset or options, or scored on the first N sentences "
+                   "of each split; not comparable with a full run.")
     return (
         "<h2>Scores</h2>\n<table>\n"
         f"<thead><tr>{header}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n" + legend
@@ -131,8 +141,23 @@ def _score_cell(cell, result: TaskResult | None) -> str:
         details.append(f"[{result.ci95[0]:.4f}, {result.ci95[1]:.4f}]")
     if result is not None and result.n_examples:
         details.append(f"n = {result.n_examples:,}")
+    if result is not None and result.max_sentences is not None:
+        details.append(f"† quick run: first {result.max_sentences:,} sentences per split")
     below = f'<br><small>{_e(" ".join(details))}</small>' if details else ""
     return f'<td class="num">{_e(format_cell(cell))}{below}</td>'
+
+
+def _quick_training(training_config: dict) -> str:
+    """What made a run's training shorter than its paper settings, as its training config records it."""
+    marks = []
+    preset = training_config.get("preset")
+    preset = preset.get("name") if isinstance(preset, dict) else preset  # a run records its whole preset
+    if preset not in (None, "paper", "paper-text"):
+        marks.append(f"preset {preset}")
+    for option in ("epochs", "max_train_sentences"):
+        if training_config.get(option) is not None:
+            marks.append(f"{option.replace('_', '-')} {training_config[option]}")
+    return "trained with " + ", ".join(marks) if marks else ""
 
 
 # kind -> "{task}/{dataset}" -> [(entry_id, result)], for the successful results that ask for a plot.

@@ -128,6 +128,7 @@ class TaskResult(_Model):
     examples_sha256: Sha256 | None = None
     status: Literal["ok", "not_applicable"] = "ok"
     reason: Text | None = None
+    max_sentences: Annotated[Count, Field(ge=1)] | None = None  # a quick run: the first N sentences of each split
     date: IsoDate = Field(default_factory=utc_now)
     per_example: list[Number] | None = Field(default=None, exclude=True)
     extra: JsonObject = Field(default_factory=dict, exclude=True)

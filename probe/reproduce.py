@@ -272,7 +272,10 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
         max_sentences=options.max_sentences, device=options.device, progress=options.progress, log=log,
         entry_id=entry_id)
     by_task = {result.task: {"status": result.status, "scores": dict(result.scores), "reason": result.reason,
-                             "n_examples": result.n_examples} for result in results}
+                             "n_examples": result.n_examples, "main_score_name": result.main_score_name,
+                             "ci95": list(result.ci95) if result.ci95 else None,
+                             "per_seed": {name: list(values) for name, values in result.per_seed.items()}}
+               for result in results}
     atomic.write_json(record_path, {"entry_id": entry_id, "weights_sha256": weights, "settings": settings,
                                     "results": by_task})
     return by_task, True
@@ -304,6 +307,30 @@ def cell_value(column: Column, results: dict, row: Row) -> tuple[float | None, s
     return float(value) * column.scale, None
 
 
+def mean_interval(values: Sequence[float]) -> tuple[float, float]:
+    """The 95 % Student-t interval of the mean of independent values (seeds, or label draws)."""
+    from scipy import stats
+
+    k = len(values)
+    half = stats.t.ppf(0.975, k - 1) * statistics.stdev(values) / math.sqrt(k)
+    mean = statistics.fmean(values)
+    return mean - half, mean + half
+
+
+def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | None, str]:
+    """One run's 95 % interval of a cell, in the paper's unit, and what it is over: the task's label draws
+    (few-label: per_seed), else its bootstrap over test examples (its main score only), else none."""
+    result = results.get(column.task) or {}
+    draws = (result.get("per_seed") or {}).get(column.score) or []
+    if len(draws) >= 2:
+        low, high = mean_interval(draws)
+        return (low * column.scale, high * column.scale), f"t over {len(draws)} label draws"
+    if result.get("ci95") and result.get("main_score_name") == column.score:
+        low, high = result["ci95"]
+        return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} examples"
+    return None, "no interval: one run's number" if column.task is None else "no interval recorded for this score"
+
+
 # ---- the report ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -317,6 +344,9 @@ class CellReport:
     cite: str | None
     not_applicable: str | None = None  # why ours is missing
     decimals: int = 2  # the paper's; ours are shown with one more
+    ci95: tuple[float, float] | None = None  # of ours: over the seeds when there are several, else of the run
+    ci95_over: str = ""  # what the interval is over
+    n_examples: int | None = None  # the test examples each seed's number was measured on
 
     @property
     def n(self) -> int:
@@ -334,9 +364,20 @@ class CellReport:
     def difference(self) -> float | None:
         return None if self.mean is None or self.paper is None else self.mean - self.paper
 
+    def interval_text(self) -> str:
+        if self.ci95 is None:
+            return "–" if self.mean is None else f"– ({self.ci95_over})"
+        places = self.decimals + 1
+        return f"[{self.ci95[0]:.{places}f}, {self.ci95[1]:.{places}f}] ({self.ci95_over})"
+
+    def n_text(self) -> str:
+        """Seeds, and the test examples of each."""
+        seeds = f"{self.n} seed{'s' if self.n != 1 else ''}"
+        return f"{seeds} × {self.n_examples:,} examples" if self.n_examples else seeds
+
     def to_json(self) -> dict:
         return {**asdict(self), "values": list(self.values), "n": self.n, "mean": self.mean, "std": self.std,
-                "difference": self.difference}
+                "difference": self.difference, "ci95": list(self.ci95) if self.ci95 else None}
 
 
 @dataclass(frozen=True)
@@ -383,7 +424,8 @@ class TableReport:
                                   for run in runs)
                 mark = " †" if row.label in quick_rows else ""
                 lines.append(f"| {row.label}{mark} | {row.key} | `{row.flags}` | {shown} |")
-        lines += ["", "| row | column | score | ours | paper | difference | n |", "|---|---|---|---|---|---|---|"]
+        lines += ["", "| row | column | score | ours | 95% interval | paper | difference | n |",
+                  "|---|---|---|---|---|---|---|---|"]
         for cell in self.cells:
             places = cell.decimals + 1
             ours = f"n/a: {cell.not_applicable}" if cell.mean is None else f"{cell.mean:.{places}f}" + (
@@ -391,12 +433,54 @@ class TableReport:
             paper = "– (not in the paper)" if cell.paper is None else f"{cell.paper:.{cell.decimals}f}"
             difference = "" if cell.difference is None else f"{cell.difference:+.{places}f}"
             mark = " †" if cell.row in quick_rows else ""
-            lines.append(f"| {cell.row}{mark} | {cell.column} | {cell.score} | {ours} | {paper} | {difference} "
-                         f"| {cell.n} |")
+            lines.append(f"| {cell.row}{mark} | {cell.column} | {cell.score} | {ours} | {cell.interval_text()} "
+                         f"| {paper} | {difference} | {cell.n_text()} |")
         if quick_rows:
             lines += ["", "† trained or scored with a quick option (see the runs above): not the paper's budget, "
                       "so the numbers are not expected to match."]
         return "\n".join(lines) + "\n"
+
+
+    def html_table(self) -> str:
+        """The table as the paper lays it out (rows × columns) for the HTML report; each cell gives ours (± std
+        over seeds), its 95 % interval and n, the paper's number and the difference, or why it is missing."""
+        from leaderboard.render import escape
+
+        spec, quick_rows = self.spec, {run.row for run in self.runs if run.quick}
+        cells = {(cell.row, cell.column): cell for cell in self.cells}
+        shown_rows = [row for row in spec.rows if any(run.row == row.label for run in self.runs)]
+        header = "".join(f"<th>{escape(column.label)}<br><small>{escape(column.name)}</small></th>"
+                         for column in spec.columns)
+        body = []
+        for row in shown_rows:
+            mark = " †" if row.label in quick_rows else ""
+            tds = "".join(_html_cell(cells[(row.label, column.label)], escape) for column in spec.columns)
+            body.append(f"<tr><td>{escape(row.label + mark)}<br><small><code>{escape(row.flags)}</code></small>"
+                        f"</td>{tds}</tr>")
+        runs = "".join(f"<li>{escape(run.row)} seed {run.seed}: {escape(run.run_dir or 'built-in')} ({run.trained}"
+                       f"{'; quick: ' + escape(', '.join(run.quick)) if run.quick else ''})</li>" for run in self.runs)
+        notes = ("Each cell: ours (mean ± std over the seeds), its 95% interval and n (seeds × test examples); "
+                 "the paper's number and ours − paper. ↑ higher is better, ↓ lower is better.")
+        quick = ("† trained or scored with a quick option: not the paper's budget, so the numbers are not "
+                 "expected to match." if quick_rows else "")
+        return (f"<h2>{escape(spec.paper_table)}{escape(f' ({spec.section})' if spec.section else '')}: "
+                f"{escape(spec.title)}</h2>\n<p>Dataset {escape(spec.dataset)}, preset {escape(self.preset)}, seeds "
+                f"{escape(', '.join(map(str, self.seeds)))}.</p>\n<table>\n<thead><tr><th>row</th>{header}</tr></thead>"
+                f"\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+                f'<p class="note">{escape(notes)}</p>\n' + (f'<p class="note">{escape(quick)}</p>\n' if quick else "")
+                + f"<h3>Runs</h3>\n<ul>{runs}</ul>")
+
+
+def _html_cell(cell: CellReport, escape) -> str:
+    places = cell.decimals + 1
+    paper = "paper: –" if cell.paper is None else f"paper: {cell.paper:.{cell.decimals}f}"
+    if cell.mean is None:
+        return f"<td>n/a<br><small>{escape(cell.not_applicable or '')}</small><br><small>{escape(paper)}</small></td>"
+    ours = f"{cell.mean:.{places}f}" + (f" ± {cell.std:.{places}f}" if cell.std is not None else "")
+    difference = "" if cell.difference is None else f" ({cell.difference:+.{places}f})"
+    lines = [cell.interval_text(), f"n = {cell.n_text()}", paper + difference]
+    return f'<td class="num"><strong>{escape(ours)}</strong>' + "".join(
+        f"<br><small>{escape(line)}</small>" for line in lines) + "</td>"
 
 
 def build_cells(spec: TableSpec, rows: Sequence[Row], results_by_run: dict[tuple[str, int], dict],
@@ -404,20 +488,28 @@ def build_cells(spec: TableSpec, rows: Sequence[Row], results_by_run: dict[tuple
     cells = []
     for row in rows:
         for column in spec.columns:
-            values, reasons = [], []
+            values, reasons, intervals, examples = [], [], [], []
             for seed in seeds:
-                value, reason = cell_value(column, results_by_run[(row.key, seed)], row)
+                results = results_by_run[(row.key, seed)]
+                value, reason = cell_value(column, results, row)
                 if value is None or math.isnan(value):
                     reasons.append(reason or f"{column.score} is not a number")
                 else:
                     values.append(value)
+                    intervals.append(cell_interval(column, results))
+                    examples.append((results.get(column.task) or {}).get("n_examples"))
+            if len(values) >= 2:
+                ci95, over = mean_interval(values), f"t over {len(values)} seeds"
+            else:
+                ci95, over = intervals[0] if intervals else (None, "")
             paper = paper_cell(spec.paper_table, row.label, column.label)
             if paper is not None and paper.section != spec.section:
                 paper = None
             cells.append(CellReport(row.label, column.label, column.name, column.higher_is_better,
                                     tuple(values),
                                     paper.value if paper else None, paper.cite if paper else None,
-                                    None if values else "; ".join(dict.fromkeys(reasons)), column.decimals))
+                                    None if values else "; ".join(dict.fromkeys(reasons)), column.decimals,
+                                    ci95, over, examples[0] if examples else None))
     return tuple(cells)
 
 
@@ -466,9 +558,22 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
     report = TableReport(spec, preset, seeds, tuple(runs), build_cells(spec, rows, results_by_run, seeds))
     atomic.write_text(options.out / f"{spec.name}.md", report.markdown())
     atomic.write_json(options.out / f"{spec.name}.json", report.to_json())
+    page = write_html(report, options.out)
     log(report.markdown())
-    log(f"wrote {options.out / f'{spec.name}.md'} and {options.out / f'{spec.name}.json'}")
+    log(f"wrote {options.out / f'{spec.name}.md'}, {options.out / f'{spec.name}.json'} and {page}")
     return report
+
+
+def write_html(report: TableReport, out: Path) -> Path:
+    """OUT/TABLE.html: the table beside the paper's, then the leaderboard of its runs with their plots."""
+    from leaderboard.render import render_html
+    from leaderboard.schema import Leaderboard
+    from leaderboard.store import load
+
+    board_path = out / "leaderboard.json"
+    board = load(board_path) if board_path.is_file() else Leaderboard()  # LM tables record no task results
+    title = f"probe reproduce {report.spec.name}"
+    return render_html(board, out / f"{report.spec.name}.html", title=title, preamble_html=report.html_table())
 
 
 def parse_rows(text: str | None) -> tuple[str, ...] | None:

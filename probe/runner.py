@@ -226,11 +226,13 @@ def run_one(task: Task, encoder: Encoder, data: TaskData, seed: int = 0, max_sen
         run_extra["fitted_on"] = encoder.fitted_on
     if corpus_check is not None:
         run_extra.update(corpus_check.marks(task, data))
-    return build_record(task, data.dataset, output, seconds=seconds, seed=seed, run_extra=run_extra)
+    return build_record(task, data.dataset, output, seconds=seconds, seed=seed, run_extra=run_extra,
+                        max_sentences=max_sentences)
 
 
 def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, *, seconds: float = 0.0,
-                 seed: int = 0, run_extra: Mapping[str, Any] | None = None) -> TaskResult:
+                 seed: int = 0, run_extra: Mapping[str, Any] | None = None,
+                 max_sentences: int | None = None) -> TaskResult:
     """The leaderboard record of a task on a dataset: the one place where a task's metadata (TaskInfo) and its
     output (TaskOutput) become a leaderboard.schema.TaskResult.
 
@@ -242,7 +244,7 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
     info = task.info
     declared = dict(task=info.name, dataset=dataset, split=info.split, main_score_name=info.main_score,
                     higher_is_better=info.higher_is_better, main_score_label=info.main_score_label,
-                    plot=info.plot, paper_ref=info.paper_ref)
+                    plot=info.plot, paper_ref=info.paper_ref, max_sentences=max_sentences)
     if isinstance(outcome, NotApplicable):
         return TaskResult.not_applicable(**declared, reason=outcome.reason, seconds=seconds)
     if info.main_score not in outcome.scores:

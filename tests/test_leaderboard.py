@@ -460,4 +460,4 @@ def test_render_html_without_plot_data_leaves_notes(board, tmp_path):
     assert "<img" not in page
     assert "No scores against the number of labels on this board." in page
     assert "No interpolations on this board." in page
-    assert "<td>A</td>" in page and "n/a" in page
+    assert "<td>A<br><small>† trained with epochs 10</small></td>" in page and "n/a" in page

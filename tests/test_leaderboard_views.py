@@ -240,3 +240,19 @@ def test_render_gives_each_score_its_interval_and_n_and_each_missing_one_its_rea
     page = render_html(load(path), tmp_path / "report.html").read_text()
     assert "0.7500<br><small>[0.7000, 0.8000] n = 1,500</small>" in page
     assert "<small>recon-bleu decodes text: A has no decoder</small>" in page
+
+
+def test_render_marks_quick_runs_and_shortened_training(tmp_path):
+    path = tmp_path / "board.json"
+    add_result(path, entry("Full"), result("few-label", 0.8))
+    add_result(path, entry("Data-capped"), result("few-label", 0.7, max_sentences=1500))
+    shortened = Entry(entry_id="Trained", encoder_source="runs/t", weights_sha256="c" * 64,
+                      training_config={"preset": {"name": "cpu", "max_epochs": 22}, "epochs": 1,
+                                       "max_train_sentences": None})
+    add_result(path, shortened, result("few-label", 0.6))
+    board = load(path)
+    assert board.entries["Data-capped"].results["few-label/yelp"].max_sentences == 1500  # kept in the file
+    page = render_html(board, tmp_path / "report.html").read_text()
+    assert "† quick run: first 1,500 sentences per split" in page
+    assert "Trained<br><small>† trained with preset cpu, epochs 1</small>" in page
+    assert "<td>Full</td>" in page and page.count("† quick run: first") == 1

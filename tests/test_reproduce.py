@@ -150,6 +150,8 @@ def test_cells_average_the_seeds_and_say_why_a_cell_is_missing():
     cells = {(c.row, c.column): c for c in build_cells(spec, rows, results, [1, 2])}
     ppl = cells[("LSTM-LM", "PPL")]
     assert (ppl.mean, round(ppl.std, 6), ppl.n, ppl.paper) == (100.0, round(2 ** 0.5, 6), 2, 100.47)
+    half = 12.706204736 * 2 ** 0.5 / 2 ** 0.5  # t(0.975, 1) · std / √2
+    assert ppl.ci95 == pytest.approx((100.0 - half, 100.0 + half)) and ppl.ci95_over == "t over 2 seeds"
     assert ppl.difference == pytest.approx(100.0 - 100.47) and ppl.score == "metrics.json ppl ↓"
     recon = cells[("LSTM-LM", "Recon")]
     assert recon.paper is None and recon.n == 0 and "no latent variable" in recon.not_applicable
@@ -167,6 +169,13 @@ def test_a_task_that_did_not_apply_gives_its_reason_and_accuracy_is_in_percent()
     ok = {("ae", 7): {"few-label": {"status": "ok", "scores": {"100": 0.75}, "reason": None}}}
     (cell,) = build_cells(dataclasses.replace(spec, columns=(column,), rows=(row,)), [row], ok, [7])
     assert cell.mean == 75.0 and cell.difference == pytest.approx(75.0 - 78.4)
+    assert cell.ci95 is None and cell.interval_text() == "– (no interval recorded for this score)"
+    draws = {("ae", 7): {"few-label": {"status": "ok", "scores": {"100": 0.75}, "reason": None, "n_examples": 1000,
+                                       "per_seed": {"100": [0.7, 0.8, 0.75]}}}}
+    (cell,) = build_cells(dataclasses.replace(spec, columns=(column,), rows=(row,)), [row], draws, [7])
+    half = 4.302652730 * 5.0 / 3 ** 0.5  # t(0.975, 2) · std (in %) / √3
+    assert cell.ci95 == pytest.approx((75.0 - half, 75.0 + half)) and cell.ci95_over == "t over 3 label draws"
+    assert cell.n_text() == "1 seed × 1,000 examples"
 
 
 def test_progress_line_estimates_the_table_from_the_rows_that_trained():
@@ -190,7 +199,7 @@ def markdown_cells(markdown: str) -> dict[tuple[str, str], list[str]]:
     cells = {}
     for line in markdown.splitlines():
         fields = [field.strip() for field in line.strip().strip("|").split("|")]
-        if len(fields) == 7 and fields[0] not in ("row", "---"):
+        if len(fields) == 8 and fields[0] not in ("row", "---"):
             cells[(fields[0].removesuffix(" †"), fields[1])] = fields
     return cells
 
@@ -215,16 +224,30 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     for cell in report["cells"]:
         fields = shown[(cell["row"], cell["column"])]
         if cell["row"] == "tfidf-svd (reference)":
-            assert cell["paper"] is None and fields[4] == "– (not in the paper)"
+            assert cell["paper"] is None and fields[5] == "– (not in the paper)"
         else:
-            assert cell["paper"] is not None and fields[4] == f"{cell['paper']:.1f}"  # every Table 8 cell is printed
+            assert cell["paper"] is not None and fields[5] == f"{cell['paper']:.1f}"  # every Table 8 cell is printed
         if cell["n"]:
             difference = "" if cell["paper"] is None else f"{cell['difference']:+.2f}"
-            assert fields[3] == f"{cell['mean']:.2f}" and fields[5] == difference
+            assert fields[3] == f"{cell['mean']:.2f}" and fields[6] == difference
+            low, high = cell["ci95"]  # one seed: few-label over its label draws, gmm-cluster by bootstrap
+            assert low <= cell["mean"] <= high and fields[4] == f"[{low:.2f}, {high:.2f}] ({cell['ci95_over']})"
+            assert cell["ci95_over"] == ("t over 5 label draws" if cell["column"] != "0" else
+                                         f"bootstrap over {cell['n_examples']:,} examples")
         else:  # 1,500 train sentences: too few for the 2k and 10k label sizes
             assert cell["column"] in ("2k", "10k") and fields[3].startswith("n/a: few-label gave no")
-        assert fields[2].endswith("↑ (×100)") and fields[6] == str(cell["n"])
+        assert fields[2].endswith("↑ (×100)") and fields[7].startswith(f"{cell['n']} seed")
     assert "† trained or scored with a quick option" in markdown
+
+    page = (out / "table8.html").read_text(encoding="utf-8")  # the table as the paper lays it out, then the board
+    assert "<th>100<br><small>few-label 100 ↑ (×100)</small></th>" in page and "<h2>Scores</h2>" in page
+    ours = {(c["row"], c["column"]): c for c in report["cells"]}[("Ours (λ = 6)", "100")]
+    low, high = ours["ci95"]
+    assert (f'<td class="num"><strong>{ours["mean"]:.2f}</strong><br><small>[{low:.2f}, {high:.2f}] '
+            f'(t over 5 label draws)</small><br><small>n = 1 seed × ') in page
+    assert f"paper: 83.8 ({ours['difference']:+.2f})" in page and "Ours (λ = 6) †" in page
+    assert "paper: –" in page  # the reference row has no paper number
+    assert "† quick run: first 1,500 sentences per split" in page  # the board's cells of quick scoring
 
     from leaderboard.store import load
 

@@ -297,6 +297,9 @@ class Trainer:
             "free_bits_per": self.config.free_bits_per,
             "precision": self.config.precision,
             "seed": self.config.seed,
+            # The options that shortened the preset (None: its own budget); the preset below has them applied.
+            "epochs": self.config.epochs,
+            "max_train_sentences": self.config.max_train_sentences,
             "preset": dataclasses.asdict(self.preset),
         }
 
