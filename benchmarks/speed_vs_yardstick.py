@@ -7,6 +7,7 @@ At the yelp paper sizes (128/512/512, nz 32) on the same batches of one length:
   are compared with the fp32 ones;
 - achieved GFLOP/s against fp32 and bf16 matmul peaks measured in the same process; peak memory.
 Usage: python benchmarks/speed_vs_yardstick.py [--blocks 3] [--block-steps 40] [--warm-steps 300]
+       [--iw-only] [--iw-decoder-tokens 8192 32768]  (the IW comparison alone; decoder-token budgets to compare)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from train_throughput import matmul_peak_gflops, peak_memory_mb, training_flops_
 from vae.configuration_textvae import TextVAEConfig
 from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
 from vae.data.tokenizer import encode
+from vae.device import decoder_token_budget
 from vae.objectives import FreeBits
 from vae.metrics import evaluate_lm
 from vae.modeling_textvae import TextVAEModel
@@ -43,6 +45,9 @@ def main() -> None:
     parser.add_argument("--warm-steps", type=int, default=300, help="training steps before the IW comparison")
     parser.add_argument("--iw-sentences", type=int, default=12)
     parser.add_argument("--iw-samples", type=int, default=1000)
+    parser.add_argument("--iw-only", action="store_true", help="skip the training comparison")
+    parser.add_argument("--iw-decoder-tokens", type=int, nargs="*", default=None,
+                        help="decoder-token budgets of the bf16 IW evaluation to compare (default: the product's)")
     parser.add_argument("--out", default=str(RESULTS / "speed_vs_yardstick.json"))
     args = parser.parse_args()
 
@@ -76,7 +81,7 @@ def main() -> None:
                 "probe_fp32": lambda b: project_steps(b, "fp32"),
                 "probe_bf16": lambda b: project_steps(b, "bf16")}
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    for block in range(args.blocks + 1):  # block 0 warms up every variant
+    for block in range(0 if args.iw_only else args.blocks + 1):  # block 0 warms up every variant
         batches = [batcher.batch(int(i)) for i in rng.integers(len(batcher), size=args.block_steps)]
         sentences = sum(b.input_ids.size(0) for b in batches)
         tokens = sum(int(b.lengths.sum()) for b in batches)
@@ -85,8 +90,8 @@ def main() -> None:
             run(batches)
             if block:
                 samples[name].append((sentences / (time.perf_counter() - started), tokens / sentences))
-    training = {name: statistics.median(s for s, _ in values) for name, values in samples.items()}
-    tokens_per_sentence = statistics.mean(t for values in samples.values() for _, t in values)
+    training = {name: statistics.median(s for s, _ in values) for name, values in samples.items() if values}
+    tokens_per_sentence = statistics.mean([t for values in samples.values() for _, t in values] or [0.0])
 
     # A model that has learnt something, so that the IW comparison is not of near-uniform distributions.
     project_steps([batcher.batch(int(i)) for i in rng.integers(len(batcher), size=args.warm_steps)], "bf16")
@@ -96,14 +101,24 @@ def main() -> None:
     test_ids = encode(tokenizer, test.sentences)
     test_batcher = EqualLengthBatcher(test_ids, batch_size=32)
     iw = {}
+    budget = decoder_token_budget(device)  # what eval-lm and train-vae use
     started = time.perf_counter()
     for ids in test_ids:
         yardstick.iw_nll(torch.tensor([ids]), args.iw_samples, 100)
     iw["yardstick_fp32"] = len(test_ids) / (time.perf_counter() - started)
-    evaluated = {precision: evaluate_lm(model, test_batcher, device, args.iw_samples, seed=0, precision=precision)
+    evaluated = {precision: evaluate_lm(model, test_batcher, device, args.iw_samples, max_decoder_tokens=budget,
+                                        seed=0, precision=precision)
                  for precision in ("fp32", "bf16")}
     for precision, metrics in evaluated.items():
         iw[f"probe_{precision}"] = metrics.sentences_per_s
+    for tokens in args.iw_decoder_tokens or []:
+        swept = evaluate_lm(model, test_batcher, device, args.iw_samples, max_decoder_tokens=tokens, seed=0,
+                            precision="bf16")
+        iw[f"probe_bf16_decoder_tokens_{tokens}"] = swept.sentences_per_s
+    started = time.perf_counter()  # the yardstick again: the machine's speed may have drifted meanwhile
+    for ids in test_ids:
+        yardstick.iw_nll(torch.tensor([ids]), args.iw_samples, 100)
+    iw["yardstick_fp32"] = statistics.mean([iw["yardstick_fp32"], len(test_ids) / (time.perf_counter() - started)])
     nll_diff = abs(evaluated["bf16"].nll - evaluated["fp32"].nll)
     ppl_rel_diff = abs(evaluated["bf16"].ppl / evaluated["fp32"].ppl - 1)
 
@@ -114,8 +129,9 @@ def main() -> None:
         "device": "cpu", "torch_threads": torch.get_num_threads(), "auto_precision": resolve_precision("auto", device),
         "vocab": len(tokenizer), "blocks": args.blocks, "block_steps": args.block_steps,
         "train_sentences_per_s": training,
-        "train_speedup_vs_yardstick": {name: rate / training["yardstick_fp32"] for name, rate in training.items()},
-        "iw_samples": args.iw_samples, "iw_sentences": len(test_ids),
+        "train_speedup_vs_yardstick": {name: rate / training["yardstick_fp32"] for name, rate in training.items()}
+        if training else {},
+        "iw_samples": args.iw_samples, "iw_sentences": len(test_ids), "iw_decoder_tokens": budget,
         "iw_sentences_per_s": iw,
         "iw_speedup_vs_yardstick": {name: rate / iw["yardstick_fp32"] for name, rate in iw.items()},
         "iw_bf16_vs_fp32": {"nll_fp32": evaluated["fp32"].nll, "nll_bf16": evaluated["bf16"].nll,

@@ -184,3 +184,26 @@ def test_lstm_lm_metrics_are_exact():
         exact = sum(float(model.decoder.sentence_nll(b.input_ids, b.lengths, None).sum()) for b in batcher.epoch())
     assert metrics.nll == pytest.approx(exact / len(rows))
     assert metrics.recon is None and metrics.au is None
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_scoring_in_row_chunks_gives_the_unchunked_token_nll(monkeypatch, packed):
+    """Without gradients the output layer scores its rows in chunks (no full logits); the numbers are those of one
+    cross-entropy over all rows, which is what the path with gradients computes."""
+    import vae.modeling_textvae as modeling
+
+    model = _tiny_model(vocab_size=30).eval()
+    torch.manual_seed(1)
+    input_ids = torch.randint(3, 30, (9, 7))
+    lengths = torch.full((9,), 7) if not packed else torch.tensor([7, 7, 6, 5, 7, 4, 7, 3, 7])
+    z = torch.randn(9, model.config.latent_dim)
+    whole = model.decoder.token_nll(input_ids, lengths, z).detach()  # gradients on: one call over all rows
+    monkeypatch.setattr(modeling, "SCORING_CHUNK_ROWS", 4)
+    calls = []
+    monkeypatch.setattr(model.decoder.output, "forward", lambda x, real=model.decoder.output.forward:
+                        calls.append(x.size(0)) or real(x))
+    with torch.no_grad():
+        chunked = model.decoder.token_nll(input_ids, lengths, z)
+    rows = int((lengths - 1).sum())
+    assert calls == [4] * (rows // 4) + ([rows % 4] if rows % 4 else [])  # chunks of 4 rows, no full logits
+    torch.testing.assert_close(chunked, whole, rtol=1e-6, atol=1e-6)

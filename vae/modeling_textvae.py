@@ -27,6 +27,10 @@ def _lengths_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     return attention_mask.sum(dim=1).to("cpu", torch.long)
 
 
+# Rows of the output layer scored at once without gradients (see LSTMDecoder._output_nll).
+SCORING_CHUNK_ROWS = 1024
+
+
 def _full_precision(tensor: torch.Tensor):
     """No autocast inside: small layers whose outputs need fp32 (they cost nothing next to the LSTMs)."""
     return torch.autocast(device_type=tensor.device.type, enabled=False)
@@ -104,18 +108,27 @@ class LSTMDecoder(nn.Module):
         if _all_full_length(steps, inputs.size(1)):
             with _recurrent_precision(input_ids):
                 hidden, _ = self.lstm(self.step_inputs(inputs, z), state)
-            logits = self.output(self.dropout_out(hidden)).flatten(0, 1)
-            nll = F.cross_entropy(logits.float(), targets.flatten(), reduction="none")
-            return nll.view_as(targets)
+            return self._output_nll(self.dropout_out(hidden).flatten(0, 1), targets.flatten()).view_as(targets)
         packed = pack_padded_sequence(self.step_inputs(inputs, z), steps, batch_first=True, enforce_sorted=False)
         with _recurrent_precision(input_ids):
             hidden, _ = self.lstm(packed, state)
         packed_targets = pack_padded_sequence(targets, steps, batch_first=True, enforce_sorted=False)
-        logits = self.output(self.dropout_out(hidden.data))
-        nll = F.cross_entropy(logits.float(), packed_targets.data, reduction="none")
+        nll = self._output_nll(self.dropout_out(hidden.data), packed_targets.data)
         per_position, _ = pad_packed_sequence(packed._replace(data=nll.unsqueeze(-1)), batch_first=True,
                                               padding_value=0.0, total_length=inputs.size(1))
         return per_position.squeeze(-1)
+
+    def _output_nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """-log softmax(output(hidden))[target] per row, in fp32. Without gradients (scoring: thousands of
+        importance samples at once) the rows go through in chunks, so no full [rows, vocab] logits, nor their
+        fp32 copy, is ever built: each chunk's logits stay in cache."""
+        if torch.is_grad_enabled() or hidden.size(0) <= SCORING_CHUNK_ROWS:
+            return F.cross_entropy(self.output(hidden).float(), targets, reduction="none")
+        nll = torch.empty(hidden.size(0), dtype=torch.float32, device=hidden.device)
+        for start in range(0, hidden.size(0), SCORING_CHUNK_ROWS):
+            rows = slice(start, start + SCORING_CHUNK_ROWS)
+            nll[rows] = F.cross_entropy(self.output(hidden[rows]).float(), targets[rows], reduction="none")
+        return nll
 
     def sentence_nll(self, input_ids: torch.Tensor, lengths: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
         """-log p(x | z) per sentence: [N]."""
