@@ -353,3 +353,25 @@ def test_the_trainer_builds_each_stages_objective_and_schedule_once_with_the_run
     assert fb_weight == LinearAnneal(0.0, trainer.preset.anneal_epochs, 64 / trainer.preset.batch_size)
     assert fb_optimizers is not ae_optimizers and fb_optimizers is trainer.optimizers
     assert set(trainer.optimizers) == {"encoder", "decoder"} and isinstance(trainer.batch_rng, np.random.Generator)
+
+
+def test_the_cpu_preset_gives_every_method_one_epoch_budget_and_epochs_overrides_it_per_stage():
+    from types import SimpleNamespace
+
+    from vae.methods import get_method
+    from vae.presets import PRESETS
+    from vae.train import TrainConfig, resolve_preset
+
+    cpu = PRESETS["cpu"]
+
+    def epochs(method: str, preset) -> list[int]:
+        trainer = SimpleNamespace(preset=preset, method=get_method(method))
+        return [Trainer.stage_epochs(trainer, stage) for stage in trainer.method.stages]
+
+    # The authors' CPU-scale run: autoencoder 10 epochs, then free bits 12; a one-stage row gets the 22.
+    assert epochs("pretrain-fb", cpu) == [10, 12] and epochs("ae", cpu) == [22] and epochs("vae", cpu) == [22]
+    assert epochs("cyclic", cpu) == [22] and epochs("pretrain-anneal", cpu) == [10, 12]
+    # The paper preset: each stage runs to its own early stop, at most 100 epochs.
+    assert epochs("pretrain-fb", PRESETS["paper"]) == [100, 100]
+    quick = resolve_preset(TrainConfig(dataset="yelp", preset="cpu", epochs=3))
+    assert epochs("pretrain-fb", quick) == [3, 3] and epochs("vae", quick) == [3]

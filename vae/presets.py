@@ -71,6 +71,11 @@ class Preset:
     max_eval_sentences: int | None = None  # cap on validation and test sentences
     model_size: ModelSize | None = None  # None: the paper size of the dataset
 
+    def __post_init__(self) -> None:
+        if self.pretrain_epochs is not None and not 0 < self.pretrain_epochs < self.max_epochs:
+            raise ValueError(f"preset {self.name}: pretrain_epochs {self.pretrain_epochs} must leave epochs of "
+                             f"its {self.max_epochs} to the second stage")
+
     def with_overrides(self, **overrides) -> "Preset":
         """A copy with the non-None overrides applied (command-line flags)."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
