@@ -28,6 +28,7 @@ from vae.data.tokenizer import encode
 from vae.device import decoder_token_budget
 from vae.objectives import FreeBits
 from vae.metrics import evaluate_lm
+from vae import modeling_textvae as modeling
 from vae.modeling_textvae import TextVAEModel
 from vae.precision import autocast, resolve_precision
 from yardstick import TextbookVAE, train_step
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--iw-only", action="store_true", help="skip the training comparison")
     parser.add_argument("--iw-decoder-tokens", type=int, nargs="*", default=None,
                         help="decoder-token budgets of the bf16 IW evaluation to compare (default: the product's)")
+    parser.add_argument("--scoring-chunk-rows", type=int, nargs="*", default=None,
+                        help="output-layer rows per chunk to compare in that sweep (default: the product's)")
     parser.add_argument("--out", default=str(RESULTS / "speed_vs_yardstick.json"))
     args = parser.parse_args()
 
@@ -111,10 +114,14 @@ def main() -> None:
                  for precision in ("fp32", "bf16")}
     for precision, metrics in evaluated.items():
         iw[f"probe_{precision}"] = metrics.sentences_per_s
-    for tokens in args.iw_decoder_tokens or []:
-        swept = evaluate_lm(model, test_batcher, device, args.iw_samples, max_decoder_tokens=tokens, seed=0,
-                            precision="bf16")
-        iw[f"probe_bf16_decoder_tokens_{tokens}"] = swept.sentences_per_s
+    product_rows = modeling.SCORING_CHUNK_ROWS
+    for rows in args.scoring_chunk_rows or [product_rows]:
+        modeling.SCORING_CHUNK_ROWS = rows
+        for tokens in args.iw_decoder_tokens or []:
+            swept = evaluate_lm(model, test_batcher, device, args.iw_samples, max_decoder_tokens=tokens, seed=0,
+                                precision="bf16")
+            iw[f"probe_bf16_decoder_tokens_{tokens}_chunk_rows_{rows}"] = swept.sentences_per_s
+    modeling.SCORING_CHUNK_ROWS = product_rows
     started = time.perf_counter()  # the yardstick again: the machine's speed may have drifted meanwhile
     for ids in test_ids:
         yardstick.iw_nll(torch.tensor([ids]), args.iw_samples, 100)
