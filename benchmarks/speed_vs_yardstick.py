@@ -51,8 +51,11 @@ def main() -> None:
                         help="decoder-token budgets of the bf16 IW evaluation to compare (default: the product's)")
     parser.add_argument("--scoring-chunk-rows", type=int, nargs="*", default=None,
                         help="output-layer rows per chunk to compare in that sweep (default: the product's)")
-    parser.add_argument("--out", default=str(RESULTS / "speed_vs_yardstick.json"))
+    parser.add_argument("--out", default=None, help="default: results/speed_vs_yardstick[_iw].json")
     args = parser.parse_args()
+    args.out = args.out or str(RESULTS / f"speed_vs_yardstick{'_iw' if args.iw_only else ''}.json")
+    if args.scoring_chunk_rows and not args.iw_decoder_tokens:
+        parser.error("--scoring-chunk-rows sweeps with --iw-decoder-tokens: give both")
 
     device = torch.device("cpu")
     torch.manual_seed(0)

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 # Marks a JSON file as a leaderboard; files without it are never interpreted.
 FORMAT_NAME = "probe-leaderboard"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Versions this code upgrades on reading: version 1 kept per-example values inline and had fewer result fields.
-UPGRADABLE_VERSIONS = (1,)
+UPGRADABLE_VERSIONS = (1, 2)
 # Result fields that a column's results usually share: the task's declaration and the evaluated example set.
 COLUMN_FIELDS = ("split", "main_score_name", "main_score_label", "higher_is_better", "plot", "paper_ref",
                  "n_examples", "example_ids_hash")
@@ -67,8 +67,8 @@ def current_version(data: Any) -> dict[str, Any]:
         raise LeaderboardError(f"schema_version {version} was written by a newer probe; this one reads versions up "
                                f"to {SCHEMA_VERSION}: upgrade probe (pip install -U probe)")
     if type(version) is int and version in UPGRADABLE_VERSIONS:
-        # Every version-1 field exists in version 2; inline per_example/extra move to per-example files on the
-        # next write (leaderboard.store.add_result).
+        # Every field of versions 1 and 2 exists in version 3 (which added a result's max_sentences); version 1's
+        # inline per_example/extra move to per-example files on the next write (leaderboard.store.add_result).
         return {**data, "schema_version": SCHEMA_VERSION}
     if type(version) is not int or version != SCHEMA_VERSION:
         readable = ", ".join(map(str, (*UPGRADABLE_VERSIONS, SCHEMA_VERSION)))

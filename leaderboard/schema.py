@@ -38,6 +38,7 @@ __all__ = ["SCHEMA_VERSION", "Entry", "ExampleValues", "Leaderboard", "TaskResul
 
 # Mark a per-example file; the board's own marker and version are in leaderboard.layout.
 EXAMPLES_FORMAT_NAME = "probe-leaderboard-examples"
+EXAMPLES_SCHEMA_VERSION = 2  # per-example files are immutable: their format has its own version
 Plot = Literal["label-curve", "k-curve", "smoothness-scatter", "interpolations"]
 
 
@@ -218,7 +219,7 @@ class Leaderboard(_Model):
     """All entries of one leaderboard file, keyed by entry id; ``path`` is the file it was read from."""
 
     format: Literal["probe-leaderboard"] = FORMAT_NAME
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     entries: dict[str, Entry] = Field(default_factory=dict)
     _path: str | None = PrivateAttr(default=None)
 
@@ -272,7 +273,7 @@ class ExampleValues(_Model):
     its ``extra`` data (plots, decoded examples)."""
 
     format: Literal["probe-leaderboard-examples"] = EXAMPLES_FORMAT_NAME
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[2] = EXAMPLES_SCHEMA_VERSION
     per_example: list[Number] | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 

@@ -60,8 +60,10 @@ class BuiltinEncoder:
 
     @property
     def weights_sha256(self) -> str:
-        """The fitted encoder: recipe, seed and train sentences (the key of its cached codes)."""
-        return json_sha256({"recipe": self.entry_sha256, "train": self._fitted()["sha256"]})
+        """The fitted encoder: recipe, seed, the dataset's name (random-lstm's size follows it) and its train
+        sentences: the key of its cached codes."""
+        fitted = self._fitted()
+        return json_sha256({"recipe": self.entry_sha256, "dataset": fitted["dataset"], "train": fitted["sha256"]})
 
     @property
     def training_config(self) -> dict:

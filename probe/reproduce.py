@@ -81,6 +81,8 @@ BASELINES = (Row("VAE", "vae", "vae"), Row("+ anneal", "anneal", "anneal"), Row(
 # Tables 4-6 share their rows: the paper's SNLI models.
 SNLI_ROWS = (Row("AE", "ae", "ae"), *BASELINES, Row("+ FBP (λ = 7)", "fbp", "fbp", 7.0),
              Row("Ours (λ = 4)", "ours", "pretrain-fb", 4.0))
+BUILTIN_NOTE = ("A reference row (built-in) is not in the paper and is not trained: it is fitted on the whole "
+                "train split, whatever the trained rows' sentence cap.")
 LABEL_SIZES = {"100": "100", "500": "500", "1k": "1000", "2k": "2000", "10k": "10000"}  # column -> few-label score
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
@@ -161,7 +163,8 @@ class RunPlan:
     @property
     def finished(self) -> bool:
         """metrics.json and the export: what train_vae writes last (a built-in row has nothing to train)."""
-        return self.row.builtin or all((self.run_dir / name).is_file() for name in ("metrics.json", "config.json", "model.safetensors"))
+        return self.row.builtin or all((self.run_dir / name).is_file()
+                                       for name in ("metrics.json", "config.json", "model.safetensors"))
 
     @property
     def interrupted(self) -> bool:
@@ -179,7 +182,7 @@ def quick_marks(train_config: dict, max_sentences: int | None) -> list[str]:
     """What makes a run quicker than the paper's: read from the run's own train_config.json (a reused run may
     have been trained with other options than this invocation's)."""
     marks = []
-    if train_config and train_config.get("preset") != "paper":
+    if train_config and train_config.get("preset") not in ("paper", "paper-text"):  # both: the paper's budget
         marks.append(f"preset {train_config.get('preset')}")
     if train_config.get("epochs") is not None:
         marks.append(f"epochs {train_config['epochs']}")
@@ -254,9 +257,10 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     from probe.encoders import weights_sha256
 
     entry_id = f"{spec.name}/{plan.row.key}/seed{plan.seed}"
+    # "record" 2: results carry their intervals (older records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
-                "dataset": spec.dataset}
-    weights = f"built-in {plan.row.method}" if plan.row.builtin else weights_sha256(plan.run_dir)
+                "dataset": spec.dataset, "record": 2}
+    weights = builtin_sha256(plan.row.method) if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -267,7 +271,8 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     from probe import runner  # looked up at call time (tests replace run_tasks)
 
     results = runner.run_tasks(
-        plan.row.method if plan.row.builtin else str(plan.run_dir), tasks=list(spec.tasks), dataset=spec.dataset, data_dir=options.data_dir,
+        plan.row.method if plan.row.builtin else str(plan.run_dir), tasks=list(spec.tasks), dataset=spec.dataset,
+        data_dir=options.data_dir,
         leaderboard_path=options.out / "leaderboard.json", cache_dir=options.out / "cache", seed=plan.seed,
         max_sentences=options.max_sentences, device=options.device, progress=options.progress, log=log,
         entry_id=entry_id)
@@ -279,6 +284,13 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     atomic.write_json(record_path, {"entry_id": entry_id, "weights_sha256": weights, "settings": settings,
                                     "results": by_task})
     return by_task, True
+
+
+def builtin_sha256(name: str) -> str:
+    """The recipe and seed of the built-in that run_tasks fits: its scores are reused only while they are the same."""
+    from probe.encoders import load_encoder
+
+    return load_encoder(name).entry_sha256
 
 
 def lm_scores(plan: RunPlan) -> dict:
@@ -404,7 +416,8 @@ class TableReport:
         return {"table": self.spec.name, "paper_table": self.spec.paper_table, "section": self.spec.section,
                 "title": self.spec.title, "dataset": self.spec.dataset, "preset": self.preset,
                 "seeds": list(self.seeds),
-                "rows": [{"label": row.label, "key": row.key, "method": row.method, "lam": row.lam}
+                "rows": [{"label": row.label, "key": row.key, "method": row.method, "lam": row.lam,
+                          "builtin": row.builtin}
                          for row in self.spec.rows if any(run.row == row.label for run in self.runs)],
                 "runs": [asdict(run) | {"quick": list(run.quick)} for run in self.runs],
                 "cells": [cell.to_json() for cell in self.cells]}
@@ -438,8 +451,9 @@ class TableReport:
         if quick_rows:
             lines += ["", "† trained or scored with a quick option (see the runs above): not the paper's budget, "
                       "so the numbers are not expected to match."]
+        if any(row.builtin for row in spec.rows if row.label in {run.row for run in self.runs}):
+            lines += ["", BUILTIN_NOTE]
         return "\n".join(lines) + "\n"
-
 
     def html_table(self) -> str:
         """The table as the paper lays it out (rows × columns) for the HTML report; each cell gives ours (± std
@@ -463,6 +477,8 @@ class TableReport:
                  "the paper's number and ours − paper. ↑ higher is better, ↓ lower is better.")
         quick = ("† trained or scored with a quick option: not the paper's budget, so the numbers are not "
                  "expected to match." if quick_rows else "")
+        if any(row.builtin for row in shown_rows):
+            notes += " " + BUILTIN_NOTE
         return (f"<h2>{escape(spec.paper_table)}{escape(f' ({spec.section})' if spec.section else '')}: "
                 f"{escape(spec.title)}</h2>\n<p>Dataset {escape(spec.dataset)}, preset {escape(self.preset)}, seeds "
                 f"{escape(', '.join(map(str, self.seeds)))}.</p>\n<table>\n<thead><tr><th>row</th>{header}</tr></thead>"
@@ -553,7 +569,8 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
             results_by_run[(plan.row.key, plan.seed)] = lm_scores(plan)
             max_sentences = None  # LM metrics are the run's own (its preset caps the test split)
         runs.append(RunReport(plan.row.label, plan.row.key, plan.row.method, plan.row.lam, plan.seed,
-                              "" if plan.row.builtin else str(plan.run_dir), trained, tuple(quick_marks(train_config, max_sentences))))
+                              "" if plan.row.builtin else str(plan.run_dir), trained,
+                              tuple(quick_marks(train_config, max_sentences))))
         progress.finish(time.perf_counter() - started, worked)
     report = TableReport(spec, preset, seeds, tuple(runs), build_cells(spec, rows, results_by_run, seeds))
     atomic.write_text(options.out / f"{spec.name}.md", report.markdown())
@@ -572,6 +589,8 @@ def write_html(report: TableReport, out: Path) -> Path:
 
     board_path = out / "leaderboard.json"
     board = load(board_path) if board_path.is_file() else Leaderboard()  # LM tables record no task results
+    # OUT/leaderboard.json holds every table run into OUT: this page shows this table's entries.
+    board.entries = {key: entry for key, entry in board.entries.items() if key.startswith(f"{report.spec.name}/")}
     title = f"probe reproduce {report.spec.name}"
     return render_html(board, out / f"{report.spec.name}.html", title=title, preamble_html=report.html_table())
 

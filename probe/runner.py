@@ -215,7 +215,7 @@ def run_one(task: Task, encoder: Encoder, data: TaskData, seed: int = 0, max_sen
     """The task's record, timed here (encoding included), or a not-applicable record with its reason."""
     reason = task.not_applicable_reason(encoder, data)
     if reason is not None:
-        return build_record(task, data.dataset, NotApplicable(reason))
+        return build_record(task, data.dataset, NotApplicable(reason), max_sentences=max_sentences)
     encode_seconds_before = embedding.encode_seconds if embedding is not None else 0.0
     started = time.perf_counter()
     output = task.run(encoder, data, seed=seed)

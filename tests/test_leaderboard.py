@@ -114,7 +114,7 @@ def test_round_trip_keeps_every_value(tmp_path):
     assert (stored.higher_is_better, stored.main_score_label, stored.plot) == (True, "accuracy", "label-curve")
     assert entry.results["interpolate/yelp"].reason == "encoder has no decoder"
     on_disk = json.loads(path.read_text())
-    assert on_disk["schema_version"] == SCHEMA_VERSION == 2
+    assert on_disk["schema_version"] == SCHEMA_VERSION == 3
     assert on_disk["format"] == "probe-leaderboard"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["board.examples", "board.json", "board.json.lock"]
 

@@ -314,7 +314,7 @@ def test_a_version_1_board_is_read_and_moves_its_values_out_on_the_next_write(tm
     assert board.read_bytes() == before  # reading changes nothing
 
     add_result(board, entry(), result(task="lm", per_example=None, extra={}))
-    assert json.loads(board.read_text())["schema_version"] == 2 and "per_example" not in board.read_text()
+    assert json.loads(board.read_text())["schema_version"] == 3 and "per_example" not in board.read_text()
     upgraded = load(board).get_entry("A")
     assert load_examples(board, upgraded.results["few-label/yelp"]).per_example == [1.0, 1.0]
     assert load_examples(board, upgraded.history[0]).per_example == [1.0, 0.0]

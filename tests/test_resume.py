@@ -61,6 +61,23 @@ def test_resume_with_another_option_stops_with_one_line(finished_run, data_dir, 
     assert "\n" not in text
 
 
+def test_resume_under_a_redefined_preset_stops_with_one_line(finished_run, data_dir, monkeypatch):
+    import dataclasses
+
+    from vae import presets
+
+    values = dict(dataset="yelp", data_dir=str(data_dir), run_dir=str(finished_run), resume=True, progress=False)
+    Trainer(TrainConfig(**values, epochs=9), quiet)  # another epoch cap is no change of recipe
+    redefined = dataclasses.replace(presets.PRESETS["tiny"], pretrain_optimizer="sgd", lr=0.25)
+    monkeypatch.setitem(presets.PRESETS, "tiny", redefined)
+    with pytest.raises(ProbeError) as raised:
+        Trainer(TrainConfig(**values), quiet)
+    assert str(raised.value) == (
+        f"preset tiny has changed since this run started (lr 0.5 → 0.25, pretrain_optimizer 'adam' → 'sgd'; "
+        f"{finished_run / 'train_config.json'}): finish it with the probe version that started it, or choose "
+        f"another --run-dir")
+
+
 def test_resume_with_the_same_options_is_accepted(finished_run, data_dir):
     trainer = Trainer(TrainConfig(dataset="yelp", data_dir=str(data_dir), run_dir=str(finished_run), resume=True,
                                   method="fbp", lam=3, preset="tiny", seed=7, max_train_sentences=64, progress=False),

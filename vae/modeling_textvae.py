@@ -121,7 +121,7 @@ class LSTMDecoder(nn.Module):
     def _output_nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """-log softmax(output(hidden))[target] per row, in fp32. Without gradients (scoring: thousands of
         importance samples at once) the rows go through in chunks, so no full [rows, vocab] logits, nor their
-        fp32 copy, is ever built: each chunk's logits stay in cache."""
+        fp32 copy, is ever built: the memory traffic stays that of one chunk."""
         if torch.is_grad_enabled() or hidden.size(0) <= SCORING_CHUNK_ROWS:
             return F.cross_entropy(self.output(hidden).float(), targets, reduction="none")
         nll = torch.empty(hidden.size(0), dtype=torch.float32, device=hidden.device)

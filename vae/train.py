@@ -101,6 +101,9 @@ RUN_DEFINING = (("dataset", "dataset"), ("method", "--method"), ("lam", "--lam")
                 ("seed", "--seed"), ("free_bits_per", "--free-bits-per"),
                 ("max_train_sentences", "--max-train-sentences"), ("valid", "--valid"), ("test", "--test"),
                 ("precision", "--precision"))
+# Preset fields that options set (--epochs, --iw-samples; --max-train-sentences is checked as an option): a resumed
+# run may change them.
+OPTION_FIELDS = ("max_epochs", "cyclic_max_epochs", "pretrain_epochs", "iw_samples", "max_train_sentences")
 # Options that --resume takes from the stored run when they are not given.
 INHERITED = ("method", "lam", "preset", "data_dir", "valid", "test", "seed", "epochs", "max_train_sentences",
              "iw_samples", "free_bits_per", "precision")
@@ -220,6 +223,7 @@ class Trainer:
         self.lam = resolve_lam(config.lam, self.dataset_name, self.method)
         seed_everything(config.seed)
         self._load_data(config)
+        self.max_train_sentences_option = config.max_train_sentences  # None: the preset's own cap
         # As resolved: what train_config.json records and --resume continues.
         self.config = dataclasses.replace(config, lam=self.lam, max_train_sentences=self.preset.max_train_sentences)
         self.precision = self.config.precision
@@ -229,6 +233,7 @@ class Trainer:
         self._build_model()
         if self.resuming:
             self._check_model_size()
+            self._check_preset_settings()
         self.saved_at: dict | None = None  # stage and epoch of the last checkpoint written or loaded
         # The loop's state, set by fit() (fresh, or from the checkpoint on --resume); the checkpoint holds them all.
         self.state = TrainingState()
@@ -287,6 +292,21 @@ class Trainer:
             raise ProbeError(f"the model built now ({shown(self.model_size())}) differs from the run's "
                              f"({shown(stored)}) in {stored_path}: the corpus files changed; choose another --run-dir")
 
+    def _check_preset_settings(self) -> None:
+        """A resumed run continues under the settings it started with: a preset redefined since (another version
+        of probe) would change its recipe midway. What options set may differ (OPTION_FIELDS)."""
+        stored_path = self.run_dir / TRAIN_CONFIG
+        stored = json.loads(stored_path.read_text(encoding="utf-8")).get("preset_settings")
+        if stored is None:  # written before the settings were recorded
+            return
+        current = dataclasses.asdict(self.preset)
+        changed = [name for name in current if name not in OPTION_FIELDS and stored.get(name) != current[name]]
+        if changed:
+            shown = ", ".join(f"{name} {stored.get(name)!r} → {current[name]!r}" for name in changed)
+            raise ProbeError(f"preset {self.preset.name} has changed since this run started ({shown}; "
+                             f"{stored_path}): finish it with the probe version that started it, or choose another "
+                             f"--run-dir")
+
     def training_record(self) -> dict:
         """What the export and the leaderboard record about how the model was trained."""
         return {
@@ -299,7 +319,7 @@ class Trainer:
             "seed": self.config.seed,
             # The options that shortened the preset (None: its own budget); the preset below has them applied.
             "epochs": self.config.epochs,
-            "max_train_sentences": self.config.max_train_sentences,
+            "max_train_sentences": self.max_train_sentences_option,
             "preset": dataclasses.asdict(self.preset),
         }
 
@@ -546,8 +566,8 @@ class Trainer:
             self.state = TrainingState(lr=self.initial_lr(first), aggressive=first.aggressive)
             self._enter_stage()
             self.batch_rng = np.random.default_rng(self.config.seed)
-            atomic.write_json(self.run_dir / TRAIN_CONFIG,
-                              dataclasses.asdict(self.config) | {"model_size": self.model_size()})
+            atomic.write_json(self.run_dir / TRAIN_CONFIG, dataclasses.asdict(self.config) | {
+                "model_size": self.model_size(), "preset_settings": dataclasses.asdict(self.preset)})
         try:
             while not self.state.finished:
                 self.run_stage()
