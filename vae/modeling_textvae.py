@@ -27,8 +27,9 @@ def _lengths_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     return attention_mask.sum(dim=1).to("cpu", torch.long)
 
 
-# Rows of the output layer scored at once without gradients (see LSTMDecoder._output_nll).
-SCORING_CHUNK_ROWS = 1024
+# Rows of the output layer scored at once without gradients (see LSTMDecoder._output_nll): 512 was the fastest of
+# 256-2048 on the 2-core CPU (benchmarks/speed_vs_yardstick.py --scoring-chunk-rows).
+SCORING_CHUNK_ROWS = 512
 
 
 def _full_precision(tensor: torch.Tensor):
