@@ -471,8 +471,12 @@ class TableReport:
             tds = "".join(_html_cell(cells[(row.label, column.label)], escape) for column in spec.columns)
             body.append(f"<tr><td>{escape(row.label + mark)}<br><small><code>{escape(row.flags)}</code></small>"
                         f"</td>{tds}</tr>")
-        runs = "".join(f"<li>{escape(run.row)} seed {run.seed}: {escape(run.run_dir or 'built-in')} ({run.trained}"
-                       f"{'; quick: ' + escape(', '.join(run.quick)) if run.quick else ''})</li>" for run in self.runs)
+        def run_item(run: RunReport) -> str:
+            where = f"{escape(run.run_dir)} ({run.trained}" if run.run_dir else "(built-in, fitted on the train split"
+            quick = f"; quick: {escape(', '.join(run.quick))})" if run.quick else ")"
+            return f"<li>{escape(run.row)} seed {run.seed}: {where}{quick}</li>"
+
+        runs = "".join(run_item(run) for run in self.runs)
         notes = ("Each cell: ours (mean ± std over the seeds), its 95% interval and n (seeds × test examples); "
                  "the paper's number and ours − paper. ↑ higher is better, ↓ lower is better.")
         quick = ("† trained or scored with a quick option: not the paper's budget, so the numbers are not "
