@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from probe_common.atomic import write_text
+from probe_common.quick_runs import shortened_training
 from leaderboard.direction import arrow, shared_direction
 from leaderboard.errors import LeaderboardError
 from leaderboard.examples import with_examples
@@ -148,15 +149,7 @@ def _score_cell(cell, result: TaskResult | None) -> str:
 
 
 def _quick_training(training_config: dict) -> str:
-    """What made a run's training shorter than its paper settings, as its training config records it."""
-    marks = []
-    preset = training_config.get("preset")
-    preset = preset.get("name") if isinstance(preset, dict) else preset  # a run records its whole preset
-    if preset not in (None, "paper", "paper-text"):
-        marks.append(f"preset {preset}")
-    for option in ("epochs", "max_train_sentences"):
-        if training_config.get(option) is not None:
-            marks.append(f"{option.replace('_', '-')} {training_config[option]}")
+    marks = shortened_training(training_config)
     return "trained with " + ", ".join(marks) if marks else ""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from probe_common import atomic
 from probe_common.errors import ProbeError
+from probe_common.quick_runs import shortened_training
 
 from .paper_numbers import paper_cell
 
@@ -162,9 +163,8 @@ class RunPlan:
 
     @property
     def finished(self) -> bool:
-        """metrics.json and the export: what train_vae writes last (a built-in row has nothing to train)."""
-        return self.row.builtin or all((self.run_dir / name).is_file()
-                                       for name in ("metrics.json", "config.json", "model.safetensors"))
+        """metrics.json and the export: what train_vae writes last."""
+        return all((self.run_dir / name).is_file() for name in ("metrics.json", "config.json", "model.safetensors"))
 
     @property
     def interrupted(self) -> bool:
@@ -181,13 +181,7 @@ def run_dir_for(out: Path, dataset: str, row: Row, seed: int) -> Path:
 def quick_marks(train_config: dict, max_sentences: int | None) -> list[str]:
     """What makes a run quicker than the paper's: read from the run's own train_config.json (a reused run may
     have been trained with other options than this invocation's)."""
-    marks = []
-    if train_config and train_config.get("preset") not in ("paper", "paper-text"):  # both: the paper's budget
-        marks.append(f"preset {train_config.get('preset')}")
-    if train_config.get("epochs") is not None:
-        marks.append(f"epochs {train_config['epochs']}")
-    if train_config.get("max_train_sentences") is not None:
-        marks.append(f"max_train_sentences {train_config['max_train_sentences']}")
+    marks = shortened_training(train_config)
     if max_sentences is not None:
         marks.append(f"task max_sentences {max_sentences}")
     return marks
