@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 
@@ -224,6 +225,25 @@ def test_aggressive_inner_steps_change_only_the_encoder(tmp_path, data_dir):
     encoder = [name for name in before if name.startswith("encoder.")]
     assert decoder and all(torch.equal(before[name], after[name]) for name in decoder)
     assert encoder and all(not torch.equal(before[name], after[name]) for name in encoder)
+
+
+def test_an_update_budget_counts_aggressive_encoder_steps_and_leaves_other_methods_their_epochs(tmp_path, data_dir):
+    def trained(name: str, method: str) -> tuple[Trainer, train_module.TrainingState]:
+        trainer = Trainer(config(tmp_path, data_dir, name, method=method, epochs=2, max_train_sentences=200), quiet)
+        trainer.preset = dataclasses.replace(trainer.preset, budget_in_updates=True)
+        return trainer, trainer.fit()
+
+    trainer, state = trained("aggr-budget", "aggressive")
+    budget = 2 * len(trainer.splits["train"])
+    # tiny allows 10 encoder updates per decoder update (fewer than the 15 before He et al.'s first loss check):
+    # the budget of two epochs' updates ends within the first epoch, every update counting, the decoder's last.
+    per_decoder_update = trainer.preset.aggressive_max_inner_steps + 1
+    assert [row["updates"] for row in state.log] == [budget]
+    assert state.log[0]["step"] == math.ceil(budget / per_decoder_update)
+    assert state.finished and len(state.log) == 1
+    # A method without an inner loop spends the same budget in exactly its epochs.
+    trainer, state = trained("vae-budget", "vae")
+    assert [(row["step"], row["updates"]) for row in state.log] == [(budget // 2, budget // 2), (budget, budget)]
 
 
 def test_pretrain_fb_keeps_the_best_autoencoder_encoder_and_a_fresh_decoder(tmp_path, data_dir, monkeypatch):

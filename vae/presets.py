@@ -65,6 +65,10 @@ class Preset:
     cyclic_lr: float = 1e-3  # `cyclic`: Liu et al.'s Adam lr, cosine-decayed within each cycle (:64,116,167-170)
     cyclic_max_epochs: int = 40  # `cyclic`: their --num_epochs (:55); no early stop
     aggressive_max_inner_steps: int = 99  # He et al.: sub_iter 1..99 (vae-lagging-encoder text.py:366,371)
+    # True: a stage's budget is its epochs times the batches of an epoch counted in updates, encoder-only ones
+    # included, so every method gets the same compute (aggressive training spends its budget in the encoder's
+    # inner loop, at least 30 encoder updates per decoder update). False: epochs of decoder updates, as the paper.
+    budget_in_updates: bool = False
     iwae_train_samples: int = 10  # IWAE baseline, k = 10
     iw_samples: int = DEFAULT_IW_SAMPLES
     max_train_sentences: int | None = None
@@ -94,6 +98,7 @@ _CPU = Preset(
     cycle_epochs=4,  # cyclic: 5.5 cycles in 22 epochs (Liu et al.: 4 in 40), rising over half a cycle as theirs
     cycle_rise_epochs=2,
     cyclic_max_epochs=22,
+    budget_in_updates=True,  # + aggressive: the same 22 epochs' worth of updates, not 22 epochs x 31+ updates
     max_eval_sentences=1_000,
     iw_samples=100,
 )

@@ -148,7 +148,8 @@ class TrainingState:
 
     stage: int = 0
     epoch: int = 0  # next epoch to run within the stage
-    step: int = 0  # updates done within the stage
+    step: int = 0  # decoder updates done within the stage (the KL schedules count these)
+    updates: int = 0  # all updates done within the stage, encoder-only ones included
     lr: float = 0.5
     decays: int = 0
     best_loss: float = math.inf  # best validation loss of the stage: its weights are kept
@@ -376,6 +377,16 @@ class Trainer:
             return budget
         return split if stage is self.method.stages[0] else budget - split
 
+    def stage_update_budget(self, stage: Stage) -> int | None:
+        """With the preset's budget_in_updates: the stage's epochs in updates of one batch each; else None."""
+        if not self.preset.budget_in_updates:
+            return None
+        return self.stage_epochs(stage) * len(self.splits["train"])
+
+    def updates_left(self) -> float:
+        budget = self.stage_update_budget(self.stage)
+        return math.inf if budget is None else budget - self.state.updates
+
     # ---- checkpoints ----------------------------------------------------------------------------------
     def _save_checkpoint(self) -> None:
         # Tensors and plain values only (the RNG states included), so it loads with weights_only=True.
@@ -424,6 +435,7 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.preset.clip_grad_norm, foreach=True)
         for name in names:
             self.optimizers[name].step()
+        self.state.updates += 1
 
     def _aggressive_encoder_steps(self, batch, where: str) -> None:
         """He et al. 2019: update only the encoder, first on this batch then on random ones, until the loss per
@@ -433,6 +445,8 @@ class Trainer:
         weight = self.kl_schedule(self.state.step + 1)
         previous, current, words = math.inf, 0.0, 0
         for inner in range(1, self.preset.aggressive_max_inner_steps + 1):
+            if self.updates_left() <= 1:  # keep the last update of the budget for the decoder
+                break
             result = self._loss(batch, weight)
             self._update(result.loss, ["encoder"], where)
             current += float(result.loss.detach()) * batch.input_ids.size(0)
@@ -452,6 +466,8 @@ class Trainer:
         all_parts = list(self.optimizers)
         started = time.perf_counter()
         for batch in bar:
+            if self.updates_left() <= 0:
+                break
             where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
             if state.aggressive:
                 self._aggressive_encoder_steps(batch, where)
@@ -480,7 +496,8 @@ class Trainer:
     def run_stage(self) -> None:
         state, stage = self.state, self.stage
         max_epochs = self.stage_epochs(stage)
-        if state.epoch >= max_epochs:  # resumed with fewer --epochs than the stage has run: it is over
+        # Resumed with fewer --epochs than the stage has run, or at the end of its update budget: it is over.
+        if state.epoch >= max_epochs or self.updates_left() <= 0:
             self._next_stage()
             self._save_checkpoint()
             return
@@ -494,7 +511,7 @@ class Trainer:
                 state.best_loss = valid["loss"]
                 atomic.torch_save(self._best_path(state.stage), self.model.state_dict())
             row = {"stage": state.stage + 1, "objective": self.objective.name, "epoch": epoch + 1, "step": state.step,
-                   "lr": state.lr, **{f"train_{k}": v for k, v in train_stats.items()},
+                   "updates": state.updates, "lr": state.lr, **{f"train_{k}": v for k, v in train_stats.items()},
                    **{f"valid_{k}": v for k, v in valid.items()}, **{f"valid_{k}": v for k, v in latent.items()},
                    "aggressive": state.aggressive, "seconds": round(time.time() - started, 2)}
             state.log.append(row)
@@ -509,10 +526,14 @@ class Trainer:
                 self._plateau_schedule(valid["loss"], epoch)
             state.epoch = epoch + 1
             stop = state.decays >= self.preset.max_decays
-            if stop or state.epoch >= max_epochs:
+            spent = self.updates_left() <= 0 and state.epoch < max_epochs
+            if spent:
+                self.say(f"update budget spent after {state.updates} updates, {state.step} of them the decoder's: "
+                         f"stage over")
+            if stop or spent or state.epoch >= max_epochs:
                 self._next_stage()
             self._save_checkpoint()
-            if stop:
+            if stop or spent:
                 return
 
     def _set_lr(self, lr: float) -> None:
@@ -551,7 +572,7 @@ class Trainer:
         if next_stage.reset_decoder:
             self.model.reset_decoder()
         state.stage += 1
-        state.epoch = state.step = state.decays = state.epochs_worse = 0
+        state.epoch = state.step = state.updates = state.decays = state.epochs_worse = 0
         state.lr, state.best_loss, state.last_good_loss = self.initial_lr(next_stage), math.inf, math.inf
         state.aggressive, state.previous_mi = next_stage.aggressive, 0.0
         self._enter_stage()
