@@ -47,9 +47,31 @@ TABLE8 = _block("Table 8", {"0": "GMM clustering " + _ACCURACY, **{n: f"linear c
     "Ours (λ = 6)": (67.2, 83.8, 88.3, 89.1, 89.5, 89.5),
 })
 
+_LM_COLUMNS = {"PPL": "test perplexity (IW)", "Recon": "reconstruction loss (nats)", "AU": "active units",
+               "KL": "KL (nats)", "-ELBO": "negative ELBO (nats)"}
+# Table 1: the baselines on PTB ("-": the AE has no PPL, KL or ELBO).
+TABLE1 = _block("Table 1", _LM_COLUMNS, {
+    "AE": (None, 70.36, 32, None, None),
+    "VAE": (101.39, 101.27, 0, 0.00, 101.27),
+    "+ anneal": (101.40, 101.28, 0, 0.00, 101.28),
+    "+ cyclic": (108.97, 101.85, 5, 1.37, 103.22),
+    "+ aggressive": (99.83, 100.26, 4, 0.93, 101.19),
+    "+ FBP (λ = 7)": (102.82, 95.63, 4, 7.05, 102.67),
+    "+ FBP (λ = 3)": (99.62, 98.52, 3, 2.95, 101.48),
+    "+ FB (λ = 7)": (104.06, 98.97, 32, 6.74, 105.72),
+    "+ FB (λ = 3)": (100.50, 99.94, 32, 2.96, 102.90),
+})
+# Table 2: encoder pretraining on PTB (Section 2.3). The PDF's text loses its caption: it is the block printed
+# right after Table 1.
+TABLE2 = _block("Table 2", _LM_COLUMNS, {
+    "AE": (None, 70.36, 32, None, None),
+    "VAE": (101.39, 101.27, 0, 0.00, 101.27),
+    "+ pretrain": (102.26, 101.46, 0, 0.00, 101.46),
+    "+ pretrain + anneal": (97.74, 99.67, 2, 1.01, 100.68),
+})
+
 # Table 3, PTB block. Left out: "+ cyclic*" (Liu et al.'s own numbers, quoted, not a model of this paper).
-TABLE3_PTB = _block("Table 3", {"PPL": "test perplexity (IW)", "Recon": "reconstruction loss (nats)",
-                                "AU": "active units", "KL": "KL (nats)", "-ELBO": "negative ELBO (nats)"}, {
+TABLE3_PTB = _block("Table 3", _LM_COLUMNS, {
     "LSTM-LM": (100.47, None, None, None, None),
     "VAE": (101.39, 101.27, 0, 0.00, 101.27),
     "+ anneal": (101.40, 101.28, 0, 0.00, 101.28),
@@ -78,7 +100,7 @@ TABLE6 = _block("Table 6", {str(k): f"reconstruction loss after {k} word swaps (
                     (27.92, 29.12, 30.03, 30.85),
                 ))))
 
-PAPER_CELLS: tuple[PaperCell, ...] = TABLE8 + TABLE3_PTB + TABLE4 + TABLE5 + TABLE6
+PAPER_CELLS: tuple[PaperCell, ...] = TABLE8 + TABLE1 + TABLE2 + TABLE3_PTB + TABLE4 + TABLE5 + TABLE6
 
 
 def paper_cell(table: str, row: str, column: str) -> PaperCell | None:

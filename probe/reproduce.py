@@ -9,6 +9,7 @@ vae/ and the tasks are imported where they are used: `probe --help` and `probe l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -53,6 +54,7 @@ class Column:
     higher_is_better: bool | None = None  # None: descriptive (the paper marks no direction)
     scale: float = 1.0  # ours × scale is in the paper's unit (accuracy → %)
     decimals: int = 2  # as the paper prints the column
+    paper_table: str | None = None  # where the paper prints it, when not in the table's own (tables4-6)
 
     @property
     def name(self) -> str:
@@ -77,45 +79,65 @@ class TableSpec:
         return tuple(dict.fromkeys(column.task for column in self.columns if column.task))
 
 
+AE_ROW = Row("AE", "ae", "ae")
 BASELINES = (Row("VAE", "vae", "vae"), Row("+ anneal", "anneal", "anneal"), Row("+ cyclic", "cyclic", "cyclic"),
              Row("+ aggressive", "aggressive", "aggressive"))
 # Tables 4-6 share their rows: the paper's SNLI models.
-SNLI_ROWS = (Row("AE", "ae", "ae"), *BASELINES, Row("+ FBP (λ = 7)", "fbp", "fbp", 7.0),
+SNLI_ROWS = (AE_ROW, *BASELINES, Row("+ FBP (λ = 7)", "fbp", "fbp", 7.0),
              Row("Ours (λ = 4)", "ours", "pretrain-fb", 4.0))
 BUILTIN_NOTE = ("A reference row (built-in) is not in the paper and is not trained: it is fitted on the whole "
                 "train split, whatever the trained rows' sentence cap.")
 LABEL_SIZES = {"100": "100", "500": "500", "1k": "1000", "2k": "2000", "10k": "10000"}  # column -> few-label score
+# The language-modelling tables' columns, read from each run's metrics.json.
+LM_COLUMNS = (Column("PPL", "ppl", None, False), Column("Recon", "recon", None, False),
+              Column("AU", "au", None, True, decimals=0), Column("KL", "kl", None, None),
+              Column("-ELBO", "neg_elbo", None, False))
+# Tables 4-6 (SNLI): one column each for Tables 4 and 5, one per number of word swaps for Table 6.
+SNLI_COLUMNS = {"Table 4": (Column("BLEU", "bleu", "recon-bleu", True),),
+                "Table 5": (Column("PCC", "pcc", "smoothness", True, decimals=3),),
+                "Table 6": tuple(Column(str(k), f"k{k}", "noisy-recon", False) for k in (1, 2, 3, 4))}
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
     TableSpec("table8", "Table 8", "Accuracy on Yelp of unsupervised (0 labels) and supervised classification",
-              "yelp", (Row("AE", "ae", "ae"), *BASELINES, Row("+ FBP (λ = 9)", "fbp", "fbp", 9.0),
+              "yelp", (AE_ROW, *BASELINES, Row("+ FBP (λ = 9)", "fbp", "fbp", 9.0),
                        Row("Ours (λ = 6)", "ours", "pretrain-fb", 6.0),
                        # The floor a learned code must beat (not in the paper): words alone, no training.
                        Row("tfidf-svd (reference)", "tfidf-svd", "tfidf-svd", builtin=True)),
               (Column("0", "accuracy", "gmm-cluster", True, 100.0, 1),
                *(Column(label, score, "few-label", True, 100.0, 1) for label, score in LABEL_SIZES.items()))),
+    TableSpec("table1", "Table 1", "The baselines on the PTB test set", "ptb",
+              (AE_ROW, *BASELINES, Row("+ FBP (λ = 7)", "fbp-lam7", "fbp", 7.0),
+               Row("+ FBP (λ = 3)", "fbp-lam3", "fbp", 3.0), Row("+ FB (λ = 7)", "fb-lam7", "fb", 7.0),
+               Row("+ FB (λ = 3)", "fb-lam3", "fb", 3.0)),
+              LM_COLUMNS),
+    TableSpec("table2", "Table 2", "Encoder pretraining on the PTB test set", "ptb",
+              (AE_ROW, Row("VAE", "vae", "vae"), Row("+ pretrain", "pretrain-elbo", "pretrain"),
+               Row("+ pretrain + anneal", "pretrain-anneal", "pretrain-anneal")),
+              LM_COLUMNS),
     TableSpec("table3", "Table 3", "Language modelling on the PTB test set", "ptb",
               (Row("LSTM-LM", "lm", "lm"), *BASELINES, Row("+ FBP (λ = 3)", "fbp-lam3", "fbp", 3.0),
                Row("+ FBP (λ = 2)", "fbp-lam2", "fbp", 2.0), Row("Ours (λ = 8)", "ours-lam8", "pretrain-fb", 8.0),
                Row("Ours (λ = 6)", "ours-lam6", "pretrain-fb", 6.0),
                Row("Ours (λ = 4)", "ours-lam4", "pretrain-fb", 4.0)),
-              (Column("PPL", "ppl", None, False), Column("Recon", "recon", None, False),
-               Column("AU", "au", None, True, decimals=0), Column("KL", "kl", None, None),
-               Column("-ELBO", "neg_elbo", None, False)),
-              section="PTB"),
-    TableSpec("table4", "Table 4", "Reconstruction BLEU on SNLI", "snli", SNLI_ROWS,
-              (Column("BLEU", "bleu", "recon-bleu", True),)),
+              LM_COLUMNS, section="PTB"),
+    # The three SNLI tables share their models: one command trains them once and reports all three.
+    TableSpec("tables4-6", "Tables 4–6", "Reconstruction BLEU, smoothness and noisy reconstruction on SNLI", "snli",
+              SNLI_ROWS, tuple(dataclasses.replace(column, paper_table=table)
+                               for table, columns in SNLI_COLUMNS.items() for column in columns)),
+    TableSpec("table4", "Table 4", "Reconstruction BLEU on SNLI", "snli", SNLI_ROWS, SNLI_COLUMNS["Table 4"]),
     TableSpec("table5", "Table 5", "Smoothness of the latent space on SNLI", "snli", SNLI_ROWS,
-              (Column("PCC", "pcc", "smoothness", True, decimals=3),)),
-    TableSpec("table6", "Table 6", "Noisy reconstruction loss on SNLI", "snli", SNLI_ROWS,
-              tuple(Column(str(k), f"k{k}", "noisy-recon", False) for k in (1, 2, 3, 4))),
+              SNLI_COLUMNS["Table 5"]),
+    TableSpec("table6", "Table 6", "Noisy reconstruction loss on SNLI", "snli", SNLI_ROWS, SNLI_COLUMNS["Table 6"]),
 )}
+# Other names a table answers to: Table 3's PTB block is the one this tool trains (there is no Yahoo train split).
+TABLE_ALIASES = {"table3-ptb": "table3"}
 
 
 def get_table(name: str) -> TableSpec:
-    if name.lower() not in TABLES:
-        raise ProbeError(f"unknown table {name!r}; choose one of {', '.join(TABLES)}")
-    return TABLES[name.lower()]
+    key = TABLE_ALIASES.get(name.lower(), name.lower())
+    if key not in TABLES:
+        raise ProbeError(f"unknown table {name!r}; choose one of {', '.join([*TABLES, *TABLE_ALIASES])}")
+    return TABLES[key]
 
 
 def select_rows(spec: TableSpec, names: Sequence[str] | None) -> tuple[Row, ...]:
@@ -134,8 +156,11 @@ def select_rows(spec: TableSpec, names: Sequence[str] | None) -> tuple[Row, ...]
 
 def mapping_lines(spec: TableSpec) -> list[str]:
     """The rows of a table and how each is trained: what --list and the report print."""
+    key_width, label_width = (max(len(text) for text in texts) for texts in zip(*((r.key, r.label) for r in spec.rows)))
+    aliases = "".join(f" (also: {alias})" for alias, name in TABLE_ALIASES.items() if name == spec.name)
     return [f"{spec.name}: {spec.paper_table}{f' ({spec.section})' if spec.section else ''}, {spec.title} "
-            f"[{spec.dataset}]"] + [f"  {row.key:<11} {row.label:<15} {row.flags}" for row in spec.rows]
+            f"[{spec.dataset}]{aliases}"] + [f"  {row.key:<{key_width}}  {row.label:<{label_width}}  {row.flags}"
+                                             for row in spec.rows]
 
 
 # ---- options and runs ---------------------------------------------------------------------------------------
@@ -516,7 +541,7 @@ def build_cells(spec: TableSpec, rows: Sequence[Row], results_by_run: dict[tuple
                 ci95, over = mean_interval(values), f"t over {len(values)} seeds"
             else:
                 ci95, over = intervals[0] if intervals else (None, "")
-            paper = paper_cell(spec.paper_table, row.label, column.label)
+            paper = paper_cell(column.paper_table or spec.paper_table, row.label, column.label)
             if paper is not None and paper.section != spec.section:
                 paper = None
             cells.append(CellReport(row.label, column.label, column.name, column.higher_is_better,

@@ -20,6 +20,7 @@ from probe.reproduce import (
     ProgressLine,
     Row,
     build_cells,
+    get_table,
     select_rows,
 )
 from probe_common.errors import ProbeError
@@ -30,15 +31,21 @@ runner = CliRunner()
 
 # Where each table sits in the extracted text (first line containing start, up to end), and the position of each
 # column among the tab-separated fields of a row's line (Tables 4 and 5 are printed side by side on one line).
+# Table 2 has no caption in the text: it is the second block of Table 1's header, AE and VAE rows, then "+ pretrain".
+TABLE2_START = ("Method\tPPL↓\tRecon↓\tAU↑\tKL\t-ELBO\nAE\t-\t70.36\t32\t-\t-\nVAE\t101.39\t101.27\t0\t0.00"
+                "\t101.27\n+ pretrain\t")
 SECTIONS = {
     ("Table 8", None): ("Table 8: Accuracy on Yelp", "of Yelp sentiment dataset"),
+    ("Table 1", None): ("Table 1: Results on PTB", TABLE2_START),
+    ("Table 2", None): (TABLE2_START, "have a strong probabilistic model"),
     ("Table 3", "PTB"): ("Table 3: Language modeling results", "\t\tYahoo"),
     ("Table 4", None): ("Table 4: Recons", "Smoothness of Latent Space A major"),
     ("Table 5", None): ("Table 4: Recons", "Smoothness of Latent Space A major"),
     ("Table 6", None): ("Table 6: Noisy reconstruction", "Table 7: Interpolation"),
 }
 FIELD = {"Table 8": {c: i for i, c in enumerate(("0", "100", "500", "1k", "2k", "10k"), 1)},
-         "Table 3": {c: i for i, c in enumerate(("PPL", "Recon", "AU", "KL", "-ELBO"), 1)},
+         **{table: {c: i for i, c in enumerate(("PPL", "Recon", "AU", "KL", "-ELBO"), 1)}
+            for table in ("Table 1", "Table 2", "Table 3")},
          "Table 4": {"BLEU": 1}, "Table 5": {"PCC": 3},
          "Table 6": {c: i for i, c in enumerate(("1", "2", "3", "4"), 1)}}
 
@@ -60,7 +67,7 @@ def test_every_paper_number_is_printed_in_the_paper_at_its_row_and_column():
     if not PAPER_TEXT.is_file():
         pytest.skip(f"the paper's text is not at {PAPER_TEXT} (a checkout without ../shared/paper)")
     text = PAPER_TEXT.read_text(encoding="utf-8")
-    assert {cell.table for cell in PAPER_CELLS} >= {"Table 8", "Table 3"}
+    assert {cell.table for cell in PAPER_CELLS} >= {"Table 8", "Table 1", "Table 2", "Table 3"}
     for cell in PAPER_CELLS:
         lines = [line for line in section_lines(text, cell) if line.startswith(cell.row + "\t")]
         assert len(lines) == 1, f"{cell.cite}: row label found on {len(lines)} lines of its table"
@@ -109,13 +116,19 @@ def test_every_row_trains_with_a_real_method_and_the_lam_its_label_says():
 
 
 def test_every_paper_cell_belongs_to_a_row_and_column_of_a_table_and_every_row_has_numbers():
-    places = {(spec.paper_table, spec.section, row.label, column.label)
+    places = {(column.paper_table or spec.paper_table, spec.section, row.label, column.label)
               for spec in TABLES.values() for row in spec.rows for column in spec.columns}
     for cell in PAPER_CELLS:
         assert (cell.table, cell.section, cell.row, cell.column) in places, cell.cite
     for spec in TABLES.values():
+        tables = {column.paper_table or spec.paper_table for column in spec.columns}
         for row in spec.rows:
-            assert row.builtin != any(c.table == spec.paper_table and c.row == row.label for c in PAPER_CELLS), (spec.name, row)
+            assert row.builtin != any(c.table in tables and c.row == row.label for c in PAPER_CELLS), (spec.name, row)
+    # Tables 4-6 in one: every column finds the number of its own table.
+    combined = {(cell.row, cell.column): cell.paper for cell in build_cells(TABLES["tables4-6"], TABLES["tables4-6"].rows,
+                                                                            {(row.key, 1): {} for row in TABLES["tables4-6"].rows}, [1])}
+    assert combined[("Ours (λ = 4)", "BLEU")] == 8.62 and combined[("Ours (λ = 4)", "PCC")] == 0.683
+    assert combined[("AE", "4")] == 63.07 and get_table("table3-ptb") is TABLES["table3"]
 
 
 def test_rows_are_chosen_by_key_or_prefix_in_the_papers_order():
@@ -129,8 +142,8 @@ def test_rows_are_chosen_by_key_or_prefix_in_the_papers_order():
 def test_list_and_help_show_the_tables_and_the_row_mapping():
     listed = runner.invoke(app, ["reproduce", "--list"])
     assert listed.exit_code == 0, listed.output
-    assert "+ FBP (λ = 9)   --method fbp --lam 9" in listed.output
-    assert all(f"{name}:" in listed.output for name in TABLES)
+    assert re.search(r"\n  fbp +\+ FBP \(λ = 9\) +--method fbp --lam 9\n", listed.output)
+    assert all(f"{name}:" in listed.output for name in TABLES) and "[ptb] (also: table3-ptb)" in listed.output
     shown = runner.invoke(app, ["reproduce", "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"})
     assert all(name in shown.output for name in TABLES) and "--list" in shown.output
     missing = runner.invoke(app, ["reproduce"])
@@ -304,3 +317,19 @@ def test_an_interrupted_row_resumes_from_its_checkpoint(data_dir, tmp_path, monk
     ppl = next(c for c in report["cells"] if c["column"] == "PPL")
     assert ppl["n"] == 1 and ppl["paper"] == 100.47 and ppl["mean"] == json.loads(
         (run_dir / "metrics.json").read_text(encoding="utf-8"))["ppl"]
+
+
+def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_table(data_dir, tmp_path):
+    out = tmp_path / "out"
+    command = ["reproduce", "tables4-6", "--rows", "ae", "--out", str(out), "--data-dir", str(data_dir),
+               "--max-sentences", "300", *QUICK]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "tables4-6.json").read_text(encoding="utf-8"))
+    cells = {cell["column"]: cell for cell in report["cells"]}
+    # AE's numbers in Tables 4, 5 and 6 (recon BLEU, PCC, noisy reconstruction for 1-4 swaps).
+    assert {column: cell["paper"] for column, cell in cells.items()} == {
+        "BLEU": 60.80, "PCC": 0.620, "1": 26.05, "2": 40.46, "3": 52.77, "4": 63.07}
+    assert cells["BLEU"]["cite"].startswith("Table 4,") and cells["4"]["cite"].startswith("Table 6,")
+    assert all(cell["n"] == 1 and cell["difference"] == cell["mean"] - cell["paper"] for cell in cells.values())
+    assert "# Tables 4–6: Reconstruction BLEU, smoothness" in (out / "tables4-6.md").read_text(encoding="utf-8")
