@@ -281,8 +281,9 @@ def run_tasks_command(
 @user_errors
 def reproduce_command(
     table: Optional[str] = typer.Argument(None, help="The paper's table: table8 (Yelp classification), table1, "
-                                          "table2, table3 or table3-ptb (PTB language modelling), tables4-6 or "
-                                          "table4, table5, table6 (SNLI latent space)."),
+                                          "table2, table3 or table3-ptb, table10-ptb (PTB language modelling), "
+                                          "table10-snli (SNLI language modelling), tables4-6 or table4, table5, "
+                                          "table6 (SNLI latent space)."),
     preset: Optional[str] = typer.Option(None, "--preset", help="paper, cpu or tiny (as train-vae). Default: paper "
                                          "on a GPU, cpu otherwise."),
     rows: Optional[str] = typer.Option(None, "--rows", help="Comma-separated row keys (see --list), e.g. "

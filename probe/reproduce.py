@@ -92,6 +92,22 @@ LABEL_SIZES = {"100": "100", "500": "500", "1k": "1000", "2k": "2000", "10k": "1
 LM_COLUMNS = (Column("PPL", "ppl", None, False), Column("Recon", "recon", None, False),
               Column("AU", "au", None, True, decimals=0), Column("KL", "kl", None, None),
               Column("-ELBO", "neg_elbo", None, False))
+# Table 10: NLL, MI and the ELBO's perplexity besides Table 3's columns, in the paper's order.
+TABLE10_COLUMNS = (Column("NLL", "nll", None, False), LM_COLUMNS[0], LM_COLUMNS[1], Column("MI", "mi", None, True),
+                   LM_COLUMNS[2], LM_COLUMNS[4], Column("ELBO PPL", "elbo_ppl", None, False), LM_COLUMNS[3])
+
+
+def table10_rows(with_pretraining_rows: bool) -> tuple[Row, ...]:
+    """Table 10's rows of a block: every FBP and Ours target rate from 9 to 2."""
+    pretraining = (Row("+ pretrained enc", "pretrain-elbo", "pretrain"),
+                   Row("+ anneal enc", "pretrain-anneal", "pretrain-anneal")) if with_pretraining_rows else ()
+    return (Row("LSTM-LM", "lm", "lm"), AE_ROW, *BASELINES[:3], Row("+ cyclic (SGD)", "cyclic-sgd", "cyclic-sgd"),
+            BASELINES[3], *pretraining,
+            *(Row(f"+ FBP (λ = {lam})", f"fbp-lam{lam}", "fbp", float(lam)) for lam in range(9, 1, -1)),
+            *((Row("IWAE (k = 10)", "iwae", "iwae"),) if with_pretraining_rows else ()),
+            *(Row(f"Ours (λ = {lam})", f"ours-lam{lam}", "pretrain-fb", float(lam)) for lam in range(9, 1, -1)))
+
+
 # Tables 4-6 (SNLI): one column each for Tables 4 and 5, one per number of word swaps for Table 6.
 SNLI_COLUMNS = {"Table 4": (Column("BLEU", "bleu", "recon-bleu", True),),
                 "Table 5": (Column("PCC", "pcc", "smoothness", True, decimals=3),),
@@ -120,6 +136,10 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
                Row("Ours (λ = 6)", "ours-lam6", "pretrain-fb", 6.0),
                Row("Ours (λ = 4)", "ours-lam4", "pretrain-fb", 4.0)),
               LM_COLUMNS, section="PTB"),
+    TableSpec("table10-ptb", "Table 10", "Language modelling on the PTB test set, every target rate", "ptb",
+              table10_rows(with_pretraining_rows=True), TABLE10_COLUMNS, section="PTB"),
+    TableSpec("table10-snli", "Table 10", "Language modelling on the SNLI test set, every target rate", "snli",
+              table10_rows(with_pretraining_rows=False), TABLE10_COLUMNS, section="SNLI"),
     # The three SNLI tables share their models: one command trains them once and reports all three.
     TableSpec("tables4-6", "Tables 4–6", "Reconstruction BLEU, smoothness and noisy reconstruction on SNLI", "snli",
               SNLI_ROWS, tuple(dataclasses.replace(column, paper_table=table)
@@ -541,9 +561,7 @@ def build_cells(spec: TableSpec, rows: Sequence[Row], results_by_run: dict[tuple
                 ci95, over = mean_interval(values), f"t over {len(values)} seeds"
             else:
                 ci95, over = intervals[0] if intervals else (None, "")
-            paper = paper_cell(column.paper_table or spec.paper_table, row.label, column.label)
-            if paper is not None and paper.section != spec.section:
-                paper = None
+            paper = paper_cell(column.paper_table or spec.paper_table, row.label, column.label, spec.section)
             cells.append(CellReport(row.label, column.label, column.name, column.higher_is_better,
                                     tuple(values),
                                     paper.value if paper else None, paper.cite if paper else None,
