@@ -270,8 +270,11 @@ def train_row(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, preset:
 
 
 def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> dict:
-    """A finished run is reused only when it was trained as this invocation asks; returns its train_config."""
+    """A finished run is reused only when it was trained as this invocation asks, under the preset as it is now
+    defined; returns its train_config."""
+    from vae.methods import get_method
     from vae.presets import get_preset
+    from vae.train import preset_changes
 
     path = plan.run_dir / "train_config.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -280,6 +283,9 @@ def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> d
               "max_train_sentences": options.max_train_sentences or get_preset(preset).max_train_sentences}
     differ = [f"{name} {stored.get(name)!r} (asked: {value!r})" for name, value in wanted.items()
               if stored.get(name) != value]
+    if "preset_settings" in stored and stored.get("preset") == preset:
+        differ += [f"preset {preset}'s {change}" for change in
+                   preset_changes(stored["preset_settings"], get_preset(preset), get_method(plan.row.method))]
     if differ:
         raise ProbeError(f"{plan.run_dir} was trained with other options: {', '.join(differ)}; "
                          f"use another --out or the same options")

@@ -131,7 +131,8 @@ def test_every_paper_cell_belongs_to_a_row_and_column_of_a_table_and_every_row_h
     for spec in TABLES.values():
         tables = {column.paper_table or spec.paper_table for column in spec.columns}
         for row in spec.rows:
-            assert row.builtin != any(c.table in tables and c.row == row.label for c in PAPER_CELLS), (spec.name, row)
+            assert row.builtin != any(c.table in tables and c.section == spec.section and c.row == row.label
+                                      for c in PAPER_CELLS), (spec.name, row)
     # Tables 4-6 in one: every column finds the number of its own table.
     combined = {(cell.row, cell.column): cell.paper for cell in build_cells(TABLES["tables4-6"], TABLES["tables4-6"].rows,
                                                                             {(row.key, 1): {} for row in TABLES["tables4-6"].rows}, [1])}
@@ -305,6 +306,12 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
 
     other = runner.invoke(app, [*command[:-len(QUICK)], *QUICK[:2], "--epochs", "2", *QUICK[4:]])
     assert other.exit_code == 2 and "was trained with other options: epochs 1 (asked: 2)" in other.output
+
+    from vae import presets  # a preset redefined since the runs finished: they are not reused silently
+
+    monkeypatch.setitem(presets.PRESETS, "tiny", dataclasses.replace(presets.PRESETS["tiny"], lr=0.25))
+    redefined = runner.invoke(app, command)
+    assert redefined.exit_code == 2 and "was trained with other options: preset tiny's lr 0.5 → 0.25" in redefined.output
 
 
 def test_an_interrupted_row_resumes_from_its_checkpoint(data_dir, tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """--resume continues the stored run or stops with one line; checkpoints load without unpickling; Ctrl-C says how
 to resume."""
 
+import dataclasses
 import gzip
 import json
 import random
@@ -76,6 +77,20 @@ def test_resume_under_a_redefined_preset_stops_with_one_line(finished_run, data_
         f"preset tiny has changed since this run started (lr 0.5 → 0.25, pretrain_optimizer 'adam' → 'sgd'; "
         f"{finished_run / 'train_config.json'}): finish it with the probe version that started it, or choose "
         f"another --run-dir")
+
+
+def test_a_preset_field_added_since_a_run_started_counts_only_where_it_changes_the_method():
+    from vae.methods import get_method
+    from vae.presets import PRESETS
+    from vae.train import preset_changes
+
+    cpu = PRESETS["cpu"]
+    before = {name: value for name, value in dataclasses.asdict(cpu).items() if name != "budget_in_updates"}
+    # Recorded before budget_in_updates existed: those runs counted epochs, which is the same for a method without
+    # an inner loop and not for aggressive training.
+    assert preset_changes(before, cpu, get_method("anneal")) == []
+    assert preset_changes(before, cpu, get_method("aggressive")) == ["budget_in_updates False → True"]
+    assert preset_changes({**before, "lr": 0.25}, cpu, get_method("vae")) == ["lr 0.25 → 0.5"]
 
 
 def test_resume_with_the_same_options_is_accepted(finished_run, data_dir):

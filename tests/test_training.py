@@ -219,7 +219,7 @@ def test_aggressive_inner_steps_change_only_the_encoder(tmp_path, data_dir):
     trainer.batch_rng = np.random.default_rng(0)
     before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
     trainer.model.train()
-    trainer._aggressive_encoder_steps(trainer.splits["train"].batch(0), "test")
+    trainer._aggressive_encoder_steps(trainer.splits["train"].batch(0), trainer.kl_weight_for_next_batch(), "test")
     after = trainer.model.state_dict()
     decoder = [name for name in before if name.startswith("decoder.")]
     encoder = [name for name in before if name.startswith("encoder.")]
@@ -239,7 +239,12 @@ def test_an_update_budget_counts_aggressive_encoder_steps_and_leaves_other_metho
     # the budget of two epochs' updates ends within the first epoch, every update counting, the decoder's last.
     per_decoder_update = trainer.preset.aggressive_max_inner_steps + 1
     assert [row["updates"] for row in state.log] == [budget]
-    assert state.log[0]["step"] == math.ceil(budget / per_decoder_update)
+    steps = state.log[0]["step"]
+    assert steps == math.ceil(budget / per_decoder_update)
+    # The KL weight counts updates: the last batch's, set before its inner loop, follows all earlier updates.
+    schedule = trainer.kl_schedule_for(trainer.method.stages[0])
+    assert state.log[0]["train_kl_weight"] == pytest.approx(schedule((steps - 1) * per_decoder_update + 1))
+    assert state.log[0]["train_kl_weight"] > schedule(steps)  # what counting batches would give
     assert state.finished and len(state.log) == 1
     # A method without an inner loop spends the same budget in exactly its epochs.
     trainer, state = trained("vae-budget", "vae")

@@ -104,6 +104,21 @@ RUN_DEFINING = (("dataset", "dataset"), ("method", "--method"), ("lam", "--lam")
 # Preset fields that options set (--epochs, --iw-samples; --max-train-sentences is checked as an option): a resumed
 # run may change them.
 OPTION_FIELDS = ("max_epochs", "cyclic_max_epochs", "pretrain_epochs", "iw_samples", "max_train_sentences")
+# Preset fields added after runs began to record their settings, with the value that reproduces what those runs did.
+ADDED_PRESET_FIELDS = {"budget_in_updates": False}
+
+
+def preset_changes(stored: dict, preset: Preset, method: Method) -> list[str]:
+    """The settings of `preset` that differ from a run's stored ones ("name old → new"), leaving out what options set
+    and what cannot change this method's training (an update budget without encoder-only updates is its epochs)."""
+    current = dataclasses.asdict(preset)
+    ignored = set(OPTION_FIELDS)
+    if not any(stage.aggressive for stage in method.stages):
+        ignored |= {"budget_in_updates", "aggressive_max_inner_steps"}
+    return [f"{name} {stored.get(name, ADDED_PRESET_FIELDS.get(name))!r} → {value!r}" for name, value in current.items()
+            if name not in ignored and stored.get(name, ADDED_PRESET_FIELDS.get(name)) != value]
+
+
 # Options that --resume takes from the stored run when they are not given.
 INHERITED = ("method", "lam", "preset", "data_dir", "valid", "test", "seed", "epochs", "max_train_sentences",
              "iw_samples", "free_bits_per", "precision")
@@ -300,10 +315,9 @@ class Trainer:
         stored = json.loads(stored_path.read_text(encoding="utf-8")).get("preset_settings")
         if stored is None:  # written before the settings were recorded
             return
-        current = dataclasses.asdict(self.preset)
-        changed = [name for name in current if name not in OPTION_FIELDS and stored.get(name) != current[name]]
+        changed = preset_changes(stored, self.preset, self.method)
         if changed:
-            shown = ", ".join(f"{name} {stored.get(name)!r} → {current[name]!r}" for name in changed)
+            shown = ", ".join(changed)
             raise ProbeError(f"preset {self.preset.name} has changed since this run started ({shown}; "
                              f"{stored_path}): finish it with the probe version that started it, or choose another "
                              f"--run-dir")
@@ -437,12 +451,18 @@ class Trainer:
             self.optimizers[name].step()
         self.state.updates += 1
 
-    def _aggressive_encoder_steps(self, batch, where: str) -> None:
+    def kl_weight_for_next_batch(self) -> float:
+        """The KL weight of the next batch's updates. He et al. set it once per batch, before the encoder's inner
+        loop (vae-lagging-encoder text.py:364). Their schedules count batches; with an update budget they count
+        updates, so that annealing spends the same share of every row's budget (the two agree without an inner loop)."""
+        done = self.state.updates if self.preset.budget_in_updates else self.state.step
+        return self.kl_schedule(done + 1)
+
+    def _aggressive_encoder_steps(self, batch, weight: float, where: str) -> None:
         """He et al. 2019: update only the encoder, first on this batch then on random ones, until the loss per
         word stops improving (checked every 15 steps) or after the preset's maximum (vae-lagging-encoder
         text.py:366-400)."""
         train = self.splits["train"]
-        weight = self.kl_schedule(self.state.step + 1)
         previous, current, words = math.inf, 0.0, 0
         for inner in range(1, self.preset.aggressive_max_inner_steps + 1):
             if self.updates_left() <= 1:  # keep the last update of the budget for the decoder
@@ -469,9 +489,9 @@ class Trainer:
             if self.updates_left() <= 0:
                 break
             where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
+            weight = self.kl_weight_for_next_batch()
             if state.aggressive:
-                self._aggressive_encoder_steps(batch, where)
-            weight = self.kl_schedule(state.step + 1)
+                self._aggressive_encoder_steps(batch, weight, where)
             result = self._loss(batch, weight)
             self._update(result.loss, ["decoder"] if state.aggressive else all_parts, where)
             state.step += 1
