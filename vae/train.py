@@ -163,7 +163,7 @@ class TrainingState:
 
     stage: int = 0
     epoch: int = 0  # next epoch to run within the stage
-    step: int = 0  # decoder updates done within the stage (the KL schedules count these)
+    step: int = 0  # decoder updates done within the stage (the KL schedules count these, or `updates` with a budget)
     updates: int = 0  # all updates done within the stage, encoder-only ones included
     lr: float = 0.5
     decays: int = 0
