@@ -391,15 +391,12 @@ class Trainer:
             return budget
         return split if stage is self.method.stages[0] else budget - split
 
-    def stage_update_budget(self, stage: Stage) -> int | None:
-        """With the preset's budget_in_updates: the stage's epochs in updates of one batch each; else None."""
-        if not self.preset.budget_in_updates:
-            return None
-        return self.stage_epochs(stage) * len(self.splits["train"])
-
     def updates_left(self) -> float:
-        budget = self.stage_update_budget(self.stage)
-        return math.inf if budget is None else budget - self.state.updates
+        """With the preset's budget_in_updates, the current stage's epochs in updates of one batch each, less those
+        done; without it, no limit."""
+        if not self.preset.budget_in_updates:
+            return math.inf
+        return self.stage_epochs(self.stage) * len(self.splits["train"]) - self.state.updates
 
     # ---- checkpoints ----------------------------------------------------------------------------------
     def _save_checkpoint(self) -> None:
