@@ -5,7 +5,9 @@ At the yelp paper sizes (128/512/512, nz 32) on the same batches of one length:
 - importance-weighted NLL at 1,000 samples: the yardstick scores one sentence per call in chunks of 100 samples
   (as the authors' evaluation); the project scores in fp32 and bf16 with the same samples, and the bf16 NLL/PPL
   are compared with the fp32 ones;
-- achieved GFLOP/s against fp32 and bf16 matmul peaks measured in the same process; peak memory.
+- achieved GFLOP/s against fp32 and bf16 matmul peaks measured in the same process; peak memory;
+- a ceiling that is not a product mode: bf16 with the encoder's and the decoder's LSTMs under autocast too
+  (`ceiling_bf16_lstms`), which the product keeps in fp32 for quality (vae/modeling_textvae.py says why).
 Usage: python benchmarks/speed_vs_yardstick.py [--blocks 3] [--block-steps 40] [--warm-steps 300]
        [--iw-only] [--iw-decoder-tokens 8192 32768]  (the IW comparison alone; decoder-token budgets to compare)
 """
@@ -13,6 +15,7 @@ Usage: python benchmarks/speed_vs_yardstick.py [--blocks 3] [--block-steps 40] [
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import time
@@ -79,13 +82,28 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0, foreach=True)
             optimizer.step()
 
+    @contextlib.contextmanager
+    def lstms_under_autocast():
+        """Every layer under the caller's autocast: the product's fp32 islands (encoder, training LSTM) removed."""
+        kept = modeling._full_precision, modeling._recurrent_precision
+        modeling._full_precision = modeling._recurrent_precision = lambda tensor: contextlib.nullcontext()
+        try:
+            yield
+        finally:
+            modeling._full_precision, modeling._recurrent_precision = kept
+
+    def ceiling_steps(batches) -> None:
+        with lstms_under_autocast():
+            project_steps(batches, "bf16")
+
     def yardstick_steps(batches) -> None:
         for batch in batches:
             train_step(yardstick, yardstick_optimizer, batch.input_ids, LAM / 32)
 
     variants = {"yardstick_fp32": yardstick_steps,
                 "probe_fp32": lambda b: project_steps(b, "fp32"),
-                "probe_bf16": lambda b: project_steps(b, "bf16")}
+                "probe_bf16": lambda b: project_steps(b, "bf16"),
+                "ceiling_bf16_lstms": ceiling_steps}
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for block in range(0 if args.iw_only else args.blocks + 1):  # block 0 warms up every variant
         batches = [batcher.batch(int(i)) for i in rng.integers(len(batcher), size=args.block_steps)]
@@ -137,7 +155,7 @@ def main() -> None:
                 for name, rate in training.items()}
     result = {
         "device": "cpu", "torch_threads": torch.get_num_threads(), "auto_precision": resolve_precision("auto", device),
-        "vocab": len(tokenizer), "blocks": args.blocks, "block_steps": args.block_steps,
+        "train_sentences": args.train_sentences, "vocab": len(tokenizer), "blocks": args.blocks, "block_steps": args.block_steps,
         "train_sentences_per_s": training,
         "train_speedup_vs_yardstick": {name: rate / training["yardstick_fp32"] for name, rate in training.items()}
         if training else {},

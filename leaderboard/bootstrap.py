@@ -1,4 +1,5 @@
-"""Percentile bootstrap intervals for scores and for differences between encoders.
+"""Percentile bootstrap intervals for scores and for differences between encoders, and the Student-t interval
+of a mean over a few independent repeats (seeds, label draws, initialisations).
 
 Thin wrappers over :func:`scipy.stats.bootstrap` that fix the conventions the
 leaderboard uses everywhere: a 95% percentile interval, a seeded generator for
@@ -30,6 +31,15 @@ def bootstrap_ci(
     """
     sample = _sample(values, "values")
     return _interval((sample,), statistic, n_resamples, seed)
+
+
+def student_t_interval(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """The 95% Student-t interval ``(lo, hi)`` of the mean of at least two independent values."""
+    from scipy import stats
+
+    sample = _sample(values, "values")
+    half = float(stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2, sample.size - 1) * stats.sem(sample))
+    return float(sample.mean()) - half, float(sample.mean()) + half
 
 
 def paired_bootstrap_diff(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from leaderboard.bootstrap import student_t_interval
 from probe_common import atomic
 from probe_common.errors import ProbeError
 from probe_common.quick_runs import shortened_training
@@ -306,9 +307,10 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     from probe.encoders import weights_sha256
 
     entry_id = f"{spec.name}/{plan.row.key}/seed{plan.seed}"
-    # "record" 2: results carry their intervals (older records are scored again).
+    # "record" 3: results carry their intervals and what their seeds repeat, gmm-cluster averages 5 fits (older
+    # records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
-                "dataset": spec.dataset, "record": 2}
+                "dataset": spec.dataset, "record": 3}
     weights = builtin_sha256(plan.row.method) if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():
@@ -328,7 +330,8 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     by_task = {result.task: {"status": result.status, "scores": dict(result.scores), "reason": result.reason,
                              "n_examples": result.n_examples, "main_score_name": result.main_score_name,
                              "ci95": list(result.ci95) if result.ci95 else None,
-                             "per_seed": {name: list(values) for name, values in result.per_seed.items()}}
+                             "per_seed": {name: list(values) for name, values in result.per_seed.items()},
+                             "per_seed_unit": result.extra.get("per_seed_unit")}
                for result in results}
     atomic.write_json(record_path, {"entry_id": entry_id, "weights_sha256": weights, "settings": settings,
                                     "results": by_task})
@@ -368,24 +371,14 @@ def cell_value(column: Column, results: dict, row: Row) -> tuple[float | None, s
     return float(value) * column.scale, None
 
 
-def mean_interval(values: Sequence[float]) -> tuple[float, float]:
-    """The 95 % Student-t interval of the mean of independent values (seeds, or label draws)."""
-    from scipy import stats
-
-    k = len(values)
-    half = stats.t.ppf(0.975, k - 1) * statistics.stdev(values) / math.sqrt(k)
-    mean = statistics.fmean(values)
-    return mean - half, mean + half
-
-
 def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | None, str]:
-    """One run's 95 % interval of a cell, in the paper's unit, and what it is over: the task's label draws
-    (few-label: per_seed), else its bootstrap over test examples (its main score only), else none."""
+    """One run's 95 % interval of a cell, in the paper's unit, and what it is over: the task's repeats (its
+    per_seed: few-label's label draws, gmm-cluster's fits), else its bootstrap over test examples (its main score only), else none."""
     result = results.get(column.task) or {}
     draws = (result.get("per_seed") or {}).get(column.score) or []
     if len(draws) >= 2:
-        low, high = mean_interval(draws)
-        return (low * column.scale, high * column.scale), f"t over {len(draws)} label draws"
+        low, high = student_t_interval(draws)
+        return (low * column.scale, high * column.scale), f"t over {len(draws)} {result.get('per_seed_unit') or 'seeds'}"
     if result.get("ci95") and result.get("main_score_name") == column.score:
         low, high = result["ci95"]
         return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} examples"
@@ -568,7 +561,7 @@ def build_cells(spec: TableSpec, rows: Sequence[Row], results_by_run: dict[tuple
                     intervals.append(cell_interval(column, results))
                     examples.append((results.get(column.task) or {}).get("n_examples"))
             if len(values) >= 2:
-                ci95, over = mean_interval(values), f"t over {len(values)} seeds"
+                ci95, over = student_t_interval(values), f"t over {len(values)} seeds"
             else:
                 ci95, over = intervals[0] if intervals else (None, "")
             paper = paper_cell(column.paper_table or spec.paper_table, row.label, column.label, spec.section)

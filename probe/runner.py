@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from leaderboard.bootstrap import bootstrap_ci
+from leaderboard.bootstrap import bootstrap_ci, student_t_interval
 from leaderboard.direction import arrow
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import Entry, Leaderboard, TaskResult
@@ -238,8 +238,9 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
 
     The record carries the task's declared direction, label, plot and paper reference, so the leaderboard
     (show, compare, render) reads them from the file without importing tasks. Its 95% interval is the
-    task's own, else a bootstrap (`task.n_resamples`, seeded with the run's seed) of the mean of the main
-    score's per-example values.
+    task's own, else the Student-t interval over the main score's seeds when it is a mean over seeds (few-label's
+    label draws, gmm-cluster's fits), else a bootstrap (`task.n_resamples`, seeded with the run's seed) of the
+    mean of the main score's per-example values.
     """
     info = task.info
     declared = dict(task=info.name, dataset=dataset, split=info.split, main_score_name=info.main_score,
@@ -252,6 +253,9 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
     main_score = outcome.scores[info.main_score]
     per_example = (outcome.per_example or {}).get(info.main_score)
     ci95 = outcome.ci95
+    repeats = (outcome.per_seed or {}).get(info.main_score) or []
+    if ci95 is None and len(repeats) >= 2:  # a mean over seeds: their spread, which one run's examples do not show
+        ci95 = student_t_interval(repeats)
     if per_example is not None:
         # Comparisons resample these values as stand-ins for the main score: their mean must be it.
         if per_example and not math.isclose(sum(per_example) / len(per_example), main_score, rel_tol=1e-9,
@@ -261,7 +265,9 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
             ci95 = bootstrap_ci(per_example, n_resamples=task.n_resamples, seed=seed)
     return TaskResult(**declared, main_score=main_score, scores=outcome.scores, per_seed=outcome.per_seed or {},
                       ci95=ci95, n_examples=outcome.n_examples, seconds=seconds, per_example=per_example,
-                      example_ids_hash=outcome.examples_hash, extra={**outcome.extra, **(run_extra or {})})
+                      example_ids_hash=outcome.examples_hash,
+                      extra={**outcome.extra, **({"per_seed_unit": info.per_seed_unit} if outcome.per_seed else {}),
+                             **(run_extra or {})})
 
 
 def full_train(encoder: Encoder, dataset: LoadedDataset) -> Corpus:

@@ -47,6 +47,7 @@ class TaskInfo:
     needs_labels: bool = False
     needs_splits: tuple[str, ...] = ()  # splits besides `split` that the task reads (e.g. train to fit a probe)
     plot: PlotKind | None = None  # how the report draws the result; None: the table only
+    per_seed_unit: str = "seeds"  # what TaskOutput.per_seed repeats, for readers: "label draws", "GMM fits"
 
     def __post_init__(self) -> None:
         # Declarations are code: a typo here is a bug, so it fails on import rather than in a report.

@@ -53,7 +53,7 @@ class FewLabel(RepresentationTask):
         # The train split is needed only for sizes without a released subset file (plan_sizes).
         name="few-label", paper_ref="Table 8, Section 3.3", default_dataset="yelp", split="test",
         main_score=MAIN_SCORE, higher_is_better=True, main_score_label="test accuracy (mean over seeds)",
-        needs_labels=True, needs_splits=("valid",), plot="label-curve",
+        needs_labels=True, needs_splits=("valid",), plot="label-curve", per_seed_unit="label draws",
     )
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:

@@ -199,7 +199,7 @@ def test_a_task_that_did_not_apply_gives_its_reason_and_accuracy_is_in_percent()
     assert cell.mean == 75.0 and cell.difference == pytest.approx(75.0 - 78.4)
     assert cell.ci95 is None and cell.interval_text() == "– (no interval recorded for this score)"
     draws = {("ae", 7): {"few-label": {"status": "ok", "scores": {"100": 0.75}, "reason": None, "n_examples": 1000,
-                                       "per_seed": {"100": [0.7, 0.8, 0.75]}}}}
+                                       "per_seed": {"100": [0.7, 0.8, 0.75]}, "per_seed_unit": "label draws"}}}
     (cell,) = build_cells(dataclasses.replace(spec, columns=(column,), rows=(row,)), [row], draws, [7])
     half = 4.302652730 * 5.0 / 3 ** 0.5  # t(0.975, 2) · std (in %) / √3
     assert cell.ci95 == pytest.approx((75.0 - half, 75.0 + half)) and cell.ci95_over == "t over 3 label draws"
@@ -258,10 +258,9 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
         if cell["n"]:
             difference = "" if cell["paper"] is None else f"{cell['difference']:+.2f}"
             assert fields[3] == f"{cell['mean']:.2f}" and fields[6] == difference
-            low, high = cell["ci95"]  # one seed: few-label over its label draws, gmm-cluster by bootstrap
+            low, high = cell["ci95"]  # one seed: few-label over its label draws, gmm-cluster over its fits
             assert low <= cell["mean"] <= high and fields[4] == f"[{low:.2f}, {high:.2f}] ({cell['ci95_over']})"
-            assert cell["ci95_over"] == ("t over 5 label draws" if cell["column"] != "0" else
-                                         f"bootstrap over {cell['n_examples']:,} examples")
+            assert cell["ci95_over"] == ("t over 5 label draws" if cell["column"] != "0" else "t over 5 GMM fits")
         else:  # 1,500 train sentences: too few for the 2k and 10k label sizes
             assert cell["column"] in ("2k", "10k") and fields[3].startswith("n/a: few-label gave no")
         assert fields[2].endswith("↑ (×100)") and fields[7].startswith(f"{cell['n']} seed")

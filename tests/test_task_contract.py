@@ -120,12 +120,12 @@ def test_the_command_line_passes_task_options_as_values(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr("probe.runner.run_tasks", lambda *args, **kwargs: calls.append(kwargs))
     result = CliRunner().invoke(app, ["run-tasks", "--encoder", "tfidf-svd", "--tasks", "gmm-cluster,lm",
-                                      "--one2one", "--iw-samples", "7", "--leaderboard",
+                                      "--one2one", "--gmm-fits", "2", "--iw-samples", "7", "--leaderboard",
                                       str(tmp_path / "board.json"), "--no-progress"])
     assert result.exit_code == 0, result.output
     (kwargs,) = calls
     assert kwargs["tasks"] == "gmm-cluster,lm"  # names, not task objects
-    assert kwargs["task_options"] == {"gmm-cluster": {"one2one": True}, "lm": {"iw_samples": 7}}
+    assert kwargs["task_options"] == {"gmm-cluster": {"one2one": True, "n_fits": 2}, "lm": {"iw_samples": 7}}
 
 
 # ---- the runner builds the record -------------------------------------------------------------------------

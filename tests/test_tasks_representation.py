@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
+from sklearn.mixture import GaussianMixture
 
 from probe.runner import run_one  # runs a task and builds its leaderboard record
+from probe_common.errors import ProbeError
 from tasks.base import TaskData
 from tasks.few_label import FewLabel
-from tasks.gmm_cluster import GMMCluster, most_probable_example_labels, one_to_one_labels
+from tasks.gmm_cluster import GMMCluster, fit_seed, most_probable_example_labels, one_to_one_labels
 from tasks.linear_probe import SGDSettings, train_linear_sgd
 from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
 from vae.data.corpus import Corpus
@@ -50,7 +53,7 @@ def test_gmm_cluster_separable_codes_give_perfect_accuracy(task):
     assert result.per_example == [1.0] * SIZES["test"] and result.n_examples == SIZES["test"]
     assert result.ci95 == (1.0, 1.0)
     assert result.task == task.info.name
-    assert len(result.extra["component_labels"]) == (2 if task.one2one else 10)
+    assert [len(labels) for labels in result.extra["component_labels"]] == [2 if task.one2one else 10] * 5  # 5 fits
 
 
 @pytest.mark.parametrize("task", [GMMCluster(), GMMCluster(one2one=True)], ids=["10-components", "one2one"])
@@ -58,6 +61,31 @@ def test_gmm_cluster_random_codes_are_near_chance(task):
     result = run_one(task, CodesEncoder(), labelled_codes(SIZES, separable=False), seed=0)
     assert 0.4 < result.main_score < 0.6
     assert result.ci95[0] <= result.main_score <= result.ci95[1]
+
+
+def test_gmm_cluster_averages_its_fits_and_its_interval_is_over_them():
+    data = labelled_codes(SIZES, separable=False)
+    result = run_one(GMMCluster(n_fits=3), CodesEncoder(), data, seed=4)
+    fits = result.per_seed["accuracy"]
+    # Each fit is the authors' single fit with its own initialisation, computed here directly.
+    for fit, accuracy in enumerate(fits):
+        gmm = GaussianMixture(10, tol=1e-3, max_iter=200, n_init=1, random_state=fit_seed(4, fit))
+        gmm.fit(data.embed("train"))
+        labels = most_probable_example_labels(gmm.predict_proba(data.embed("valid")),
+                                              np.asarray(data.corpus("valid").labels))
+        expected = np.mean(labels[gmm.predict(data.embed("test"))] == np.asarray(data.corpus("test").labels))
+        assert accuracy == pytest.approx(expected)
+    assert len(set(fits)) == 3  # the initialisations differ
+    assert result.main_score == pytest.approx(np.mean(fits)) == pytest.approx(np.mean(result.per_example))
+    half = stats.t.ppf(0.975, 2) * np.std(fits, ddof=1) / np.sqrt(3)
+    assert result.ci95 == pytest.approx((np.mean(fits) - half, np.mean(fits) + half))
+    assert result.scores["std_accuracy"] == pytest.approx(np.std(fits, ddof=1))
+    assert result.extra["per_seed_unit"] == "GMM fits"
+    single = run_one(GMMCluster(n_fits=1), CodesEncoder(), data, seed=4)
+    assert single.main_score == pytest.approx(fits[0]) and "std_accuracy" not in single.scores
+    assert single.ci95 != result.ci95  # one fit: the bootstrap over the test examples
+    with pytest.raises(ProbeError, match="n_fits must be at least 1, got 0"):
+        run_one(GMMCluster(n_fits=0), CodesEncoder(), data, seed=4)
 
 
 def test_gmm_component_labels_follow_the_authors_rules():
