@@ -7,12 +7,7 @@ its traceback.
 
 from __future__ import annotations
 
-import os
-
-# Before torch loads: its OpenMP threads otherwise busy-wait, which makes a shared CPU several times slower.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import functools  # noqa: E402
+import functools
 import sys
 from enum import Enum
 from importlib import metadata

@@ -58,3 +58,25 @@ def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary_one(tmp
         atomic.write_json(path, {"new": 2})
     assert path.read_text() == '{\n  "old": 1\n}\n'
     assert os.listdir(tmp_path) == ["metrics.json"]
+
+
+# glibc marks a block it served with a fresh mmap by bit 1 of the size field just before the block.
+MMAPPED_BLOCK_CHECK = """
+import ctypes, ctypes.util, sys
+from probe_common.allocator import keep_freed_memory
+applied = keep_freed_memory() if sys.argv[1] == "kept" else False
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+block = libc.malloc(8 * 2**20)
+print(applied, bool(ctypes.c_size_t.from_address(block - ctypes.sizeof(ctypes.c_size_t)).value & 2))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.confstr("CS_GNU_LIBC_VERSION") is None, reason="glibc only")
+def test_with_freed_memory_kept_an_8_mib_block_comes_from_the_heap_not_a_fresh_mmap():
+    def run(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", MMAPPED_BLOCK_CHECK, mode], capture_output=True, text=True,
+                              check=True, cwd=REPO).stdout.split()
+
+    assert run("default") == ["False", "True"]  # glibc's default threshold (128 KiB) maps it afresh
+    assert run("kept") == ["True", "False"]
