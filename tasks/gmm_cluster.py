@@ -32,7 +32,7 @@ class GMMCluster(RepresentationTask):
     tol: float = 1e-3
     max_iter: int = 200
     n_fits: int = 5  # initialisations averaged (1: the authors' single fit)
-    n_resamples: int = 1000  # bootstrap resamples of the runner's ci95
+    n_resamples: int = 1000  # bootstrap resamples of the runner's ci95 with one fit (more: t over the fits)
 
     @property
     def info(self) -> TaskInfo:
@@ -47,13 +47,10 @@ class GMMCluster(RepresentationTask):
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         if self.n_fits < 1:
             raise ProbeError(f"gmm-cluster: n_fits must be at least 1, got {self.n_fits}")
-        valid_labels = np.asarray(data.corpus("valid").labels)
-        test_labels = np.asarray(data.corpus("test").labels)
-        classes = np.unique(valid_labels)
-        n_components = len(classes) if self.one2one else self.n_components
-        train_codes, valid_codes, test_codes = (self.codes(data, split) for split in ("train", "valid", "test"))
-        fits = [self.fit_once(n_components, fit_seed(seed, fit), train_codes, valid_codes, valid_labels,
-                              test_codes, test_labels, classes) for fit in range(self.n_fits)]
+        codes = {split: self.codes(data, split) for split in ("train", "valid", "test")}
+        labels = {split: np.asarray(data.corpus(split).labels) for split in ("valid", "test")}
+        fits = [self.fit_once(fit_seed(seed, fit), codes, labels) for fit in range(self.n_fits)]
+        n_components = len(fits[0].component_labels)
         accuracies = [float(fit.correct.mean()) for fit in fits]
         # Per test example: the fraction of fits that labelled it right; their mean is the main score.
         per_example = np.mean([fit.correct for fit in fits], axis=0)
@@ -70,23 +67,23 @@ class GMMCluster(RepresentationTask):
                    "converged": [fit.converged for fit in fits], "n_iter": [fit.n_iter for fit in fits]},
         )
 
-    def fit_once(self, n_components: int, random_state: int, train_codes: np.ndarray, valid_codes: np.ndarray,
-                 valid_labels: np.ndarray, test_codes: np.ndarray, test_labels: np.ndarray,
-                 classes: np.ndarray) -> "GMMFit":
-        gmm = GaussianMixture(n_components=n_components, tol=self.tol, max_iter=self.max_iter, n_init=1,
-                              random_state=random_state)
+    def fit_once(self, random_state: int, codes: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> "GMMFit":
+        """One GMM fitted on the train codes, its components named from the valid labels, scored on test."""
+        classes = np.unique(labels["valid"])
+        gmm = GaussianMixture(n_components=len(classes) if self.one2one else self.n_components, tol=self.tol,
+                              max_iter=self.max_iter, n_init=1, random_state=random_state)
         with single_threaded_blas():
-            gmm.fit(train_codes)
-            valid_components, test_components = gmm.predict(valid_codes), gmm.predict(test_codes)
+            gmm.fit(codes["train"])
+            valid_components, test_components = gmm.predict(codes["valid"]), gmm.predict(codes["test"])
             if self.one2one:
-                component_labels = one_to_one_labels(valid_components, valid_labels, classes)
+                component_labels = one_to_one_labels(valid_components, labels["valid"], classes)
             else:
-                component_labels = most_probable_example_labels(gmm.predict_proba(valid_codes), valid_labels)
+                component_labels = most_probable_example_labels(gmm.predict_proba(codes["valid"]), labels["valid"])
         return GMMFit(
             component_labels=component_labels,
-            valid_accuracy=float(np.mean(component_labels[valid_components] == valid_labels)),
+            valid_accuracy=float(np.mean(component_labels[valid_components] == labels["valid"])),
             # Table 8, "0" column: accuracy of the labels of the test examples' most probable components.
-            correct=(component_labels[test_components] == test_labels).astype(float),
+            correct=(component_labels[test_components] == labels["test"]).astype(float),
             converged=bool(gmm.converged_), n_iter=int(gmm.n_iter_))
 
 
