@@ -155,7 +155,8 @@ def main() -> None:
                 for name, rate in training.items()}
     result = {
         "device": "cpu", "torch_threads": torch.get_num_threads(), "auto_precision": resolve_precision("auto", device),
-        "train_sentences": args.train_sentences, "vocab": len(tokenizer), "blocks": args.blocks, "block_steps": args.block_steps,
+        "train_sentences": args.train_sentences, "vocab": len(tokenizer), "blocks": args.blocks,
+        "block_steps": args.block_steps,
         "train_sentences_per_s": training,
         "train_speedup_vs_yardstick": {name: rate / training["yardstick_fp32"] for name, rate in training.items()}
         if training else {},

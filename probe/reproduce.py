@@ -373,12 +373,14 @@ def cell_value(column: Column, results: dict, row: Row) -> tuple[float | None, s
 
 def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | None, str]:
     """One run's 95 % interval of a cell, in the paper's unit, and what it is over: the task's repeats (its
-    per_seed: few-label's label draws, gmm-cluster's fits), else its bootstrap over test examples (its main score only), else none."""
+    per_seed: few-label's label draws, gmm-cluster's fits), else its bootstrap over test examples (its main score
+    only), else none."""
     result = results.get(column.task) or {}
     draws = (result.get("per_seed") or {}).get(column.score) or []
     if len(draws) >= 2:
         low, high = student_t_interval(draws)
-        return (low * column.scale, high * column.scale), f"t over {len(draws)} {result.get('per_seed_unit') or 'seeds'}"
+        unit = result.get("per_seed_unit") or "seeds"
+        return (low * column.scale, high * column.scale), f"t over {len(draws)} {unit}"
     if result.get("ci95") and result.get("main_score_name") == column.score:
         low, high = result["ci95"]
         return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} examples"

@@ -27,6 +27,8 @@ def keep_freed_memory() -> bool:
         return False
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     # mallopt returns 1 on success; a value glibc refuses is a bug here, not the user's.
-    if not (libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)):
+    applied = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) and libc.mallopt(M_TRIM_THRESHOLD,
+                                                                                     TRIM_THRESHOLD_BYTES)
+    if not applied:
         raise RuntimeError("glibc refused the malloc thresholds")
     return True
