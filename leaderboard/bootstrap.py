@@ -38,8 +38,9 @@ def student_t_interval(values: Sequence[float] | np.ndarray) -> tuple[float, flo
     from scipy import stats
 
     sample = _sample(values, "values")
+    mean = float(sample.mean())
     half = float(stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2, sample.size - 1) * stats.sem(sample))
-    return float(sample.mean()) - half, float(sample.mean()) + half
+    return mean - half, mean + half
 
 
 def paired_bootstrap_diff(
