@@ -29,6 +29,22 @@ def test_auto_scores_in_bf16_only_where_the_cpu_multiplies_bf16_natively_and_tra
     assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu, training=True) == "bf16"
 
 
+def test_fp32_on_a_gpu_is_ieee_not_tf32():
+    """torch lets cuDNN's LSTMs round fp32 to TF32 by default; the GPU setup turns that off (no GPU needed)."""
+    from vae.device import configure_backends
+
+    saved = torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision
+    torch.backends.cuda.matmul.fp32_precision = torch.backends.cudnn.rnn.fp32_precision = "tf32"
+    try:
+        configure_backends(torch.device("cpu"))
+        assert torch.backends.cudnn.rnn.fp32_precision == "tf32"  # the CPU path leaves GPU settings alone
+        configure_backends(torch.device("cuda"))
+        assert torch.backends.cuda.matmul.fp32_precision == "ieee"
+        assert torch.backends.cudnn.rnn.fp32_precision == "ieee"
+    finally:
+        torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision = saved
+
+
 def test_training_defaults_to_fp32_and_records_it(tmp_path, monkeypatch):
     from vae.train import with_defaults
 
