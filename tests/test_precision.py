@@ -33,6 +33,10 @@ def test_fp32_on_a_gpu_is_ieee_not_tf32():
     """torch lets cuDNN's LSTMs round fp32 to TF32 by default; the GPU setup turns that off (no GPU needed)."""
     from vae.device import configure_backends
 
+    if not hasattr(torch.backends, "fp32_precision"):  # torch < 2.9: the legacy flags
+        configure_backends(torch.device("cuda"))
+        assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+        return
     saved = torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision
     torch.backends.cuda.matmul.fp32_precision = torch.backends.cudnn.rnn.fp32_precision = "tf32"
     try:
