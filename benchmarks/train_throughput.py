@@ -31,7 +31,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def matmul_peak_gflops(device: torch.device, dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
-    """GFLOP/s of a square matrix product (fp32 runs as TF32 on a GPU: vae.device.configure_backends)."""
+    """GFLOP/s of a square matrix product (fp32 is IEEE fp32 on a GPU too: vae.device.use_ieee_fp32)."""
     a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
     a @ b
     synchronize(device)
