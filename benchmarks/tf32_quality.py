@@ -25,8 +25,7 @@ ROWS = {"ours": {"method": "pretrain-fb", "lam": 6.0}, "vae": {"method": "vae"}}
 
 def allow_tf32() -> None:
     """Torch's defaults on a GPU: cuDNN's LSTMs in TF32, and cuBLAS too (as this project set it before)."""
-    torch.backends.cuda.matmul.fp32_precision = "tf32"
-    torch.backends.cudnn.rnn.fp32_precision = "tf32"
+    vae.device.set_fp32_precision("tf32")
 
 
 def main() -> None:

@@ -53,12 +53,16 @@ def use_ieee_fp32() -> None:
     """fp32 means IEEE fp32 on a GPU too: by default torch lets cuDNN's LSTMs round fp32 to TF32 (a 10-bit
     mantissa) on Ampere and newer GPUs. On the tiny preset TF32 changed the numbers, not the outcome, and IEEE was
     no slower on an H100 (benchmarks/tf32_quality.py, README); bf16 autocast still runs the output layer in bf16."""
+    set_fp32_precision("ieee")
+
+
+def set_fp32_precision(mode: str) -> None:
+    """"ieee" or "tf32" for fp32 in cuDNN's LSTMs and cuBLAS's matrix products."""
     if hasattr(torch.backends, "fp32_precision"):  # torch >= 2.9: mixing in the legacy allow_tf32 flags is an error
-        torch.backends.cuda.matmul.fp32_precision = "ieee"
-        torch.backends.cudnn.rnn.fp32_precision = "ieee"
+        torch.backends.cuda.matmul.fp32_precision = mode
+        torch.backends.cudnn.rnn.fp32_precision = mode
     else:
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = mode == "tf32"
 
 
 def seed_everything(seed: int) -> None:
