@@ -307,10 +307,10 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     from probe.encoders import weights_sha256
 
     entry_id = f"{spec.name}/{plan.row.key}/seed{plan.seed}"
-    # "record" 3: results carry their intervals and what their seeds repeat, gmm-cluster averages 5 fits (older
-    # records are scored again).
+    # "record" 4: results carry their intervals and what their seeds repeat, gmm-cluster averages 5 fits and
+    # resolves tied components in the authors' order (older records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
-                "dataset": spec.dataset, "record": 3}
+                "dataset": spec.dataset, "record": 4}
     weights = builtin_sha256(plan.row.method) if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():

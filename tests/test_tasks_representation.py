@@ -13,7 +13,8 @@ from probe.runner import run_one  # runs a task and builds its leaderboard recor
 from probe_common.errors import ProbeError
 from tasks.base import TaskData
 from tasks.few_label import FewLabel
-from tasks.gmm_cluster import GMMCluster, fit_seed, most_probable_example_labels, one_to_one_labels
+from tasks.gmm_cluster import (GMMCluster, authors_vector_order, fit_seed, most_probable_example_labels,
+                               one_to_one_labels)
 from tasks.linear_probe import SGDSettings, train_linear_sgd
 from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
 from vae.data.corpus import Corpus
@@ -71,8 +72,9 @@ def test_gmm_cluster_averages_its_fits_and_its_interval_is_over_them():
     for fit, accuracy in enumerate(fits):
         gmm = GaussianMixture(10, tol=1e-3, max_iter=200, n_init=1, random_state=fit_seed(4, fit))
         gmm.fit(data.embed("train"))
-        labels = most_probable_example_labels(gmm.predict_proba(data.embed("valid")),
-                                              np.asarray(data.corpus("valid").labels))
+        order = authors_vector_order(data.corpus("valid").sentences)
+        labels = most_probable_example_labels(gmm.predict_proba(data.embed("valid")[order]),
+                                              np.asarray(data.corpus("valid").labels)[order])
         expected = np.mean(labels[gmm.predict(data.embed("test"))] == np.asarray(data.corpus("test").labels))
         assert accuracy == pytest.approx(expected)
     assert len(set(fits)) == 3  # the initialisations differ
@@ -92,6 +94,31 @@ def test_gmm_component_labels_follow_the_authors_rules():
     # Component 0 is most probable for example 2 (label 7), component 1 for example 0 (label 5).
     proba = np.array([[0.1, 0.9], [0.5, 0.5], [0.8, 0.2]])
     assert most_probable_example_labels(proba, np.array([5, 6, 7])).tolist() == [7, 5]
+    # Tied at exactly 1.0, as predict_proba rounds: the first in the given order.
+    tied = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert most_probable_example_labels(tied, np.array([5, 6, 7])).tolist() == [5, 7]
+    assert most_probable_example_labels(tied[[1, 0, 2]], np.array([6, 5, 7])).tolist() == [6, 7]
+    # The authors' val.vec order: by word count, file order within a length.
+    assert authors_vector_order(["a b c", "a", "b c", "d", "e f g h"]).tolist() == [1, 3, 2, 0, 4]
+
+
+def test_gmm_cluster_resolves_certain_components_by_the_shortest_validation_sentence():
+    """Two clouds 1000 apart: every validation sentence is certain of its component (p = 1.0 exactly). Each
+    component then takes the label of its shortest sentence, as in the authors' length-sorted val.vec; in file
+    order it would take the other label and score 0."""
+    rng = np.random.default_rng(0)
+    cloud = lambda n, where: rng.standard_normal((n, 2)) + [1000.0 * where, 0.0]  # noqa: E731
+    codes = {"train": np.vstack([cloud(100, 0), cloud(100, 1)]), "valid": np.vstack([cloud(5, 0), cloud(5, 1)]),
+             "test": np.vstack([cloud(30, 0), cloud(30, 1)])}
+    # Each cloud's first validation sentence is long and carries the label its shortest one does not.
+    valid_words = ["long one two three four", "two words", "three words here", "one", "four words are here"] * 2
+    labels = {"train": np.zeros(200, int), "valid": np.array([0, 0, 0, 1, 0, 1, 1, 1, 0, 1]),
+              "test": np.array([1] * 30 + [0] * 30)}
+    sentences = {"train": ["x"] * 200, "valid": valid_words, "test": ["x"] * 60}
+    task = GMMCluster(n_components=2, n_fits=2)
+    result = run_one(task, CodesEncoder(), task_data(codes, labels, sentences), seed=0)
+    assert result.main_score == 1.0
+    assert all(sorted(fit) == [0, 1] for fit in result.extra["component_labels"])
     # Components 0 and 1 mostly hold classes 1 and 0: the assignment crosses them.
     components, labels = np.array([0, 0, 0, 1, 1]), np.array([1, 1, 0, 0, 0])
     assert one_to_one_labels(components, labels, np.array([0, 1])).tolist() == [1, 0]
