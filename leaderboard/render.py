@@ -195,7 +195,7 @@ def _curve_section(kind: _PlotKind, groups: _PlotGroups) -> str:
             axes.set_xscale("log")
         y_label = _y_label(results)
         axes.set(title=_caption(key, results), xlabel=kind.x_label, ylabel=y_label)
-        axes.legend(fontsize="small")
+        _legend_beside(axes)
         parts.append(_image(figure, f"{_caption(key, results)}: {y_label} against {kind.x_label}"))
     return "\n".join(parts)
 
@@ -213,7 +213,7 @@ def _scatter_section(kind: _PlotKind, groups: _PlotGroups) -> str:
         # The axes are the pairs' two distances; the title names the main score, the legend gives its values.
         title = f"{_caption(key, results)}: {_y_label(results)}"
         axes.set(title=title, xlabel=_SCATTER_X, ylabel=_SCATTER_Y)
-        axes.legend(fontsize="small")
+        _legend_beside(axes)
         parts.append(_image(figure, f"{title}; {_SCATTER_Y} against {_SCATTER_X}"))
     return "\n".join(parts)
 
@@ -245,6 +245,11 @@ def _interpolation_path(number: int, path: dict) -> str:
 def _scaled_by_median(distances: np.ndarray) -> np.ndarray:
     median = float(np.median(distances))
     return distances / median if median > 0 else distances
+
+
+def _legend_beside(axes: Axes):
+    """The legend to the right of the axes: inside, a board's eight entries covered the middle of the curves."""
+    return axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def _new_figure() -> tuple[Figure, Axes]:

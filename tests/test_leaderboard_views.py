@@ -230,6 +230,25 @@ def test_render_scales_each_encoders_latent_distances_so_none_crushes_another(tm
     assert drawn == [[0.5, 1.0, 1.5], [0.5, 1.0, 1.5]]  # each divided by its own median (0.02 and 20)
 
 
+def test_render_puts_each_legend_beside_its_axes_not_over_the_points(tmp_path, monkeypatch):
+    import leaderboard.render as render
+
+    path = tmp_path / "board.json"
+    for name in ["A", "B", "C", "D", "E", "F", "0", "1"]:  # a table8 board has eight entries
+        add_result(path, entry(name), result("curve", 0.5, plot="label-curve", extra={"curve": {"10": 0.5, "100": 0.6}}))
+        add_result(path, entry(name), result("pairs", 0.5, plot="smoothness-scatter",
+                                            extra={"scatter": [[0.1, 1], [0.5, 3]]}))
+    legends = []
+    real_legend = render._legend_beside
+    monkeypatch.setattr(render, "_legend_beside", lambda axes: legends.append((axes, real_legend(axes))))
+    render_html(load(path), tmp_path / "report.html")
+    assert len(legends) == 2
+    for axes, legend in legends:
+        renderer = axes.figure.canvas.get_renderer()
+        assert legend.get_window_extent(renderer).x0 > axes.get_window_extent(renderer).x1
+        assert len(legend.get_texts()) == 8
+
+
 def test_render_gives_each_score_its_interval_and_n_and_each_missing_one_its_reason(tmp_path):
     path = tmp_path / "board.json"
     values = [1.0] * 1125 + [0.0] * 375  # 0.75 over n = 1,500 examples
