@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from probe_common.atomic import write_text
 from probe_common.quick_runs import shortened_training
@@ -247,7 +248,7 @@ def _scaled_by_median(distances: np.ndarray) -> np.ndarray:
     return distances / median if median > 0 else distances
 
 
-def _legend_beside(axes: Axes):
+def _legend_beside(axes: Axes) -> Legend:
     """The legend to the right of the axes: inside, a board's eight entries covered the middle of the curves."""
     return axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
