@@ -17,8 +17,9 @@ k-means initialisation of the fit, which the seeded fits vary anyway, so the tra
 
 The authors fit once. One fit's test accuracy moves by several points with the GMM's initialisation (on Yelp
 codes of one encoder, labelled in file order, 10 initialisations spanned 0.46-0.57), far more than its bootstrap
-interval over the test sentences says; so the score is the mean of `n_fits` fits (initialisations seeded by (seed, fit)) with a Student-t
-interval over the fits, as few-label's label draws. n_fits=1 is the authors' single fit.
+interval over the test sentences says; so the score is the mean of `n_fits` fits (initialisations seeded by
+(seed, fit)) with a Student-t interval over the fits, as few-label's label draws. n_fits=1 is the authors' single
+fit.
 """
 
 from __future__ import annotations
