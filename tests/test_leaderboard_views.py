@@ -235,7 +235,8 @@ def test_render_puts_each_legend_beside_its_axes_not_over_the_points(tmp_path, m
 
     path = tmp_path / "board.json"
     for name in ["A", "B", "C", "D", "E", "F", "0", "1"]:  # a table8 board has eight entries
-        add_result(path, entry(name), result("curve", 0.5, plot="label-curve", extra={"curve": {"10": 0.5, "100": 0.6}}))
+        add_result(path, entry(name), result("curve", 0.5, plot="label-curve",
+                                            extra={"curve": {"10": 0.5, "100": 0.6}}))
         add_result(path, entry(name), result("pairs", 0.5, plot="smoothness-scatter",
                                             extra={"scatter": [[0.1, 1], [0.5, 3]]}))
     legends = []
