@@ -238,23 +238,30 @@ def quick_marks(train_config: dict, max_sentences: int | None) -> list[str]:
 
 
 class ProgressLine:
-    """"[2/6] + anneal seed 783435: training; table ETA 3m10s": the ETA from the rows that needed work (training
-    or scoring) so far, so reused rows do not make it look shorter."""
+    """"[2/6] + anneal seed 783435: training; table ETA 3m10s". Rows that train and rows that are only scored
+    (reused or built-in; minutes at most) are timed apart, so a re-scored row does not make a training row look
+    short: the rows left to train at the mean of the rows that trained, the others at the mean of theirs (0 while
+    rows are left to train and none has been scored yet)."""
 
-    def __init__(self, total: int, log: Log):
-        self.total, self.log, self.done, self.worked, self.work_seconds = total, log, 0, 0, 0.0
+    def __init__(self, trains: Sequence[bool], log: Log):
+        self.trains, self.log, self.done = list(trains), log, 0
+        self.seconds = {True: [], False: []}  # by whether the row trained
 
     def say(self, plan: RunPlan, stage: str) -> None:
-        left = self.total - self.done
-        eta = (f"table ETA {format_seconds(self.work_seconds / self.worked * left)}" if self.worked
-               else "table ETA unknown until a row has trained or been scored")
-        self.log(f"[{self.done + 1}/{self.total}] {plan.row.label} seed {plan.seed}: {stage}; {eta}")
+        left_training = sum(self.trains[self.done:])
+        left_other = len(self.trains) - self.done - left_training
+        if left_training and not self.seconds[True]:
+            eta = "table ETA unknown until a row has trained"
+        elif not left_training and not self.seconds[False]:
+            eta = "table ETA unknown until a row has been scored"
+        else:
+            mean = {kind: sum(times) / len(times) if times else 0.0 for kind, times in self.seconds.items()}
+            eta = f"table ETA {format_seconds(left_training * mean[True] + left_other * mean[False])}"
+        self.log(f"[{self.done + 1}/{len(self.trains)}] {plan.row.label} seed {plan.seed}: {stage}; {eta}")
 
-    def finish(self, seconds: float, worked: bool) -> None:
+    def finish(self, seconds: float) -> None:
+        self.seconds[self.trains[self.done]].append(seconds)
         self.done += 1
-        if worked:
-            self.worked += 1
-            self.work_seconds += seconds
 
 
 def format_seconds(seconds: float) -> str:
@@ -300,8 +307,8 @@ def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> d
 # ---- scores -------------------------------------------------------------------------------------------------
 
 def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: Log,
-                say: Callable[[str], None]) -> tuple[dict, bool]:
-    """({task: {"status", "scores", "reason", "n_examples"}}, whether the tasks ran) of the run: from OUT/scores/
+                say: Callable[[str], None]) -> dict:
+    """{task: {"status", "scores", "reason", "n_examples"}} of the run: from OUT/scores/
     when these weights were already scored with these settings, else from run_tasks (which also records them on
     OUT/leaderboard.json)."""
     from probe.encoders import weights_sha256
@@ -317,7 +324,7 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if record.get("weights_sha256") == weights and record.get("settings") == settings:
             say("scores of these weights already recorded: reused")
-            return record["results"], False
+            return record["results"]
     say(f"running {', '.join(spec.tasks)}")
     from probe import runner  # looked up at call time (tests replace run_tasks)
 
@@ -335,7 +342,7 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
                for result in results}
     atomic.write_json(record_path, {"entry_id": entry_id, "weights_sha256": weights, "settings": settings,
                                     "results": by_task})
-    return by_task, True
+    return by_task
 
 
 def builtin_sha256(name: str) -> str:
@@ -590,10 +597,10 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
     plans = [RunPlan(row, seed, run_dir_for(options.out, spec.dataset, row, seed)) for row in rows for seed in seeds]
     for line in mapping_lines(spec):
         log(line)
-    progress = ProgressLine(len(plans), log)
+    progress = ProgressLine([not plan.row.builtin and not plan.finished for plan in plans], log)
     runs, results_by_run = [], {}
     for plan in plans:
-        started, worked = time.perf_counter(), False
+        started = time.perf_counter()
         if plan.row.builtin:
             train_config, trained = {}, "built-in"
         elif plan.finished:
@@ -605,11 +612,9 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
             progress.say(plan, f"{'resuming' if plan.interrupted else 'training'} {plan.run_dir} ({plan.row.flags})")
             train_row(plan, spec, options, preset, log)
             train_config = json.loads((plan.run_dir / "train_config.json").read_text(encoding="utf-8"))
-            worked = True
         if spec.tasks:
-            results_by_run[(plan.row.key, plan.seed)], scored = task_scores(
+            results_by_run[(plan.row.key, plan.seed)] = task_scores(
                 plan, spec, options, log, lambda stage, plan=plan: progress.say(plan, stage))
-            worked = worked or scored
             max_sentences = options.max_sentences
         else:
             results_by_run[(plan.row.key, plan.seed)] = lm_scores(plan)
@@ -617,7 +622,7 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
         runs.append(RunReport(plan.row.label, plan.row.key, plan.row.method, plan.row.lam, plan.seed,
                               "" if plan.row.builtin else str(plan.run_dir), trained,
                               tuple(quick_marks(train_config, max_sentences))))
-        progress.finish(time.perf_counter() - started, worked)
+        progress.finish(time.perf_counter() - started)
     report = TableReport(spec, preset, seeds, tuple(runs), build_cells(spec, rows, results_by_run, seeds))
     atomic.write_text(options.out / f"{spec.name}.md", report.markdown())
     atomic.write_json(options.out / f"{spec.name}.json", report.to_json())

@@ -206,16 +206,26 @@ def test_a_task_that_did_not_apply_gives_its_reason_and_accuracy_is_in_percent()
     assert cell.n_text() == "1 seed × 1,000 examples"
 
 
-def test_progress_line_estimates_the_table_from_the_rows_that_trained():
+def test_progress_line_estimates_rows_that_train_apart_from_rows_that_are_only_scored():
     lines = []
-    progress = ProgressLine(3, lines.append)
+    # Rows 1 and 2 are reused and scored, rows 3 and 4 train, row 5 is reused.
+    progress = ProgressLine([False, False, True, True, False], lines.append)
     plan = type("Plan", (), {"row": Row("VAE", "vae", "vae"), "seed": 5})()
+    progress.say(plan, "scoring")
+    progress.finish(30.0)
+    progress.finish(90.0)
+    progress.say(plan, "training")  # a re-scored row says nothing about the time a row takes to train
+    progress.finish(600.0)
     progress.say(plan, "training")
-    progress.finish(0.5, worked=False)  # a reused row says nothing about the time a row takes
-    progress.finish(60.0, worked=True)
-    progress.say(plan, "training")
-    assert lines[0] == "[1/3] VAE seed 5: training; table ETA unknown until a row has trained or been scored"
-    assert lines[1] == "[3/3] VAE seed 5: training; table ETA 1m00s"
+    progress.finish(1200.0)
+    progress.say(plan, "scoring")
+    assert lines == ["[1/5] VAE seed 5: scoring; table ETA unknown until a row has trained",
+                     "[3/5] VAE seed 5: training; table ETA unknown until a row has trained",
+                     "[4/5] VAE seed 5: training; table ETA 11m00s",  # 600 s to train, 60 s for the scored row
+                     "[5/5] VAE seed 5: scoring; table ETA 1m00s"]
+    nothing_to_train = ProgressLine([False, False], lines.append)
+    nothing_to_train.say(plan, "scoring")
+    assert lines[-1] == "[1/2] VAE seed 5: scoring; table ETA unknown until a row has been scored"
 
 
 # ---- end to end ---------------------------------------------------------------------------------------------
