@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Literal
 
 import numpy as np
 import torch
@@ -56,7 +57,7 @@ def use_ieee_fp32() -> None:
     set_fp32_precision("ieee")
 
 
-def set_fp32_precision(mode: str) -> None:
+def set_fp32_precision(mode: Literal["ieee", "tf32"]) -> None:
     """"ieee" or "tf32" for fp32 in cuDNN's LSTMs and cuBLAS's matrix products."""
     if hasattr(torch.backends, "fp32_precision"):  # torch >= 2.9: mixing in the legacy allow_tf32 flags is an error
         torch.backends.cuda.matmul.fp32_precision = mode
