@@ -6,8 +6,9 @@ At the yelp paper sizes (128/512/512, nz 32) on the same batches of one length:
   (as the authors' evaluation); the project scores in fp32 and bf16 with the same samples, and the bf16 NLL/PPL
   are compared with the fp32 ones;
 - achieved GFLOP/s against fp32 and bf16 matmul peaks measured in the same process; peak memory;
-- a ceiling that is not a product mode: bf16 with the encoder's and the decoder's LSTMs under autocast too
-  (`ceiling_bf16_lstms`), which the product keeps in fp32 for quality (vae/modeling_textvae.py says why).
+- two modes that are not in the product (benchmarks/precision_modes.py): `fp32_bf16_matrix_math`, fp32 with oneDNN
+  multiplying in bf16 with fp32 results; and the ceiling `ceiling_bf16_lstms`, that plus both LSTMs in oneDNN's
+  bf16 kernels, which the product keeps in fp32 for quality (benchmarks/cpu_precision_quality.py measures it).
 Usage: python benchmarks/speed_vs_yardstick.py [--blocks 3] [--block-steps 40] [--warm-steps 300]
        [--iw-only] [--iw-decoder-tokens 8192 32768]  (the IW comparison alone; decoder-token budgets to compare)
 """
@@ -15,7 +16,6 @@ Usage: python benchmarks/speed_vs_yardstick.py [--blocks 3] [--block-steps 40] [
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import time
@@ -34,6 +34,7 @@ from vae.metrics import evaluate_lm
 from vae import modeling_textvae as modeling
 from vae.modeling_textvae import TextVAEModel
 from vae.precision import autocast, resolve_precision
+from precision_modes import bf16_lstm_kernels, bf16_matrix_math
 from yardstick import TextbookVAE, train_step
 
 RESULTS = Path(__file__).parent / "results"
@@ -82,19 +83,13 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0, foreach=True)
             optimizer.step()
 
-    @contextlib.contextmanager
-    def lstms_under_autocast():
-        """Every layer under the caller's autocast: the product's fp32 islands (encoder, training LSTM) removed."""
-        kept = modeling._full_precision, modeling._recurrent_precision
-        modeling._full_precision = modeling._recurrent_precision = lambda tensor: contextlib.nullcontext()
-        try:
-            yield
-        finally:
-            modeling._full_precision, modeling._recurrent_precision = kept
+    def bf16_matrix_math_steps(batches) -> None:
+        with bf16_matrix_math():
+            project_steps(batches, "fp32")
 
     def ceiling_steps(batches) -> None:
-        with lstms_under_autocast():
-            project_steps(batches, "bf16")
+        with bf16_matrix_math(), bf16_lstm_kernels():
+            project_steps(batches, "fp32")
 
     def yardstick_steps(batches) -> None:
         for batch in batches:
@@ -103,6 +98,7 @@ def main() -> None:
     variants = {"yardstick_fp32": yardstick_steps,
                 "probe_fp32": lambda b: project_steps(b, "fp32"),
                 "probe_bf16": lambda b: project_steps(b, "bf16"),
+                "fp32_bf16_matrix_math": bf16_matrix_math_steps,
                 "ceiling_bf16_lstms": ceiling_steps}
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for block in range(0 if args.iw_only else args.blocks + 1):  # block 0 warms up every variant

@@ -31,8 +31,9 @@ def cpu_has_native_bf16() -> bool:
 def resolve_precision(name: str, device: torch.device, training: bool = False) -> str:
     """`auto` for scoring (eval-lm, tasks): bf16 on a GPU that supports it and on a CPU with native bf16 matrix
     instructions, else fp32. `auto` for training: fp32, because bf16 training was measured worse on the tiny
-    preset (test NLL +1.1 to +1.9 % against fp32 over three seeds, one of them ending with AU 0), while bf16
-    scoring of the same weights is within 0.002 nats of fp32. `--precision bf16` trains in bf16 on request."""
+    preset (benchmarks/cpu_precision_quality.py: a seed's test NLL moved 1-2 % from fp32's where a rounding-sized
+    change of the initial weights moved it 0.2-0.4 %, and a seed lost its code), while bf16 scoring of the same
+    weights is within 0.004 nats of fp32. `--precision bf16` trains in bf16 on request."""
     if name not in PRECISIONS:
         raise ProbeError(f"--precision {name}: choose one of {', '.join(PRECISIONS)}")
     if name != "auto":
