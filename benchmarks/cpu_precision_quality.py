@@ -34,11 +34,10 @@ RESULTS = Path(__file__).parent / "results"
 TEST_SENTENCES, IW_SAMPLES = 300, 20  # the tiny preset's test cap and importance samples
 
 
+@contextlib.contextmanager
 def bf16_math_with_lstms():
-    stack = contextlib.ExitStack()
-    stack.enter_context(bf16_matrix_math())
-    stack.enter_context(bf16_lstm_kernels())
-    return stack
+    with bf16_matrix_math(), bf16_lstm_kernels():
+        yield
 
 
 # mode -> (the product's --precision, the context the run trains in)
@@ -51,10 +50,9 @@ MODES = {
 }
 
 
-def rescored_nll(run_dir: Path, data_dir: str | None) -> float:
+def rescored_nll(run_dir: Path, test_sentences: list[str]) -> float:
     model, tokenizer = load_textvae(run_dir, torch.device("cpu"))
-    test = load_corpus("yelp", "test", data_dir).head(TEST_SENTENCES)
-    batcher = EqualLengthBatcher(encode(tokenizer, test.sentences), batch_size=32)
+    batcher = EqualLengthBatcher(encode(tokenizer, test_sentences), batch_size=32)
     return evaluate_lm(model, batcher, "cpu", iw_samples=IW_SAMPLES, seed=0, precision="fp32").nll
 
 
@@ -66,6 +64,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "cpu_precision_quality.json"))
     args = parser.parse_args()
     modes = ["fp32"] + [mode for mode in args.modes if mode != "fp32"]  # the reference first
+    test_sentences = load_corpus("yelp", "test", args.data_dir).head(TEST_SENTENCES).sentences
 
     runs = []
     with tempfile.TemporaryDirectory() as work:
@@ -81,7 +80,7 @@ def main() -> None:
                     metrics = train_vae(config, log=lambda _message: None)
                 seconds = time.perf_counter() - started
                 runs.append({"mode": mode, "seed": seed, **{k: metrics[k] for k in ("au", "kl", "mi", "nll")},
-                             "nll_fp32_rescored": rescored_nll(run_dir, args.data_dir), "seconds": round(seconds, 1)})
+                             "nll_fp32_rescored": rescored_nll(run_dir, test_sentences), "seconds": round(seconds, 1)})
                 print(json.dumps(runs[-1]), flush=True)
 
     reference = {run["seed"]: run for run in runs if run["mode"] == "fp32"}

@@ -33,7 +33,8 @@ def resolve_precision(name: str, device: torch.device, training: bool = False) -
     instructions, else fp32. `auto` for training: fp32, because bf16 training was measured worse on the tiny
     preset (benchmarks/cpu_precision_quality.py: every bf16 mode moved the test NLL more than 1 % from the same
     seed's fp32 run on 3 of 5 seeds and lost the code on a seed fp32 keeps, where a rounding-sized change of the
-    initial weights moved it 0.2-0.4 %), while bf16 scoring of the same weights is within 0.004 nats of fp32. `--precision bf16` trains in bf16 on request."""
+    initial weights moved it 0.2-0.4 %), while bf16 scoring of the same weights is within 0.004 nats of fp32.
+    `--precision bf16` trains in bf16 on request."""
     if name not in PRECISIONS:
         raise ProbeError(f"--precision {name}: choose one of {', '.join(PRECISIONS)}")
     if name != "auto":
