@@ -255,6 +255,34 @@ def test_an_update_budget_counts_aggressive_encoder_steps_and_leaves_other_metho
     assert [(row["step"], row["updates"]) for row in state.log] == [(budget // 2, budget // 2), (budget, budget)]
 
 
+def test_with_an_update_budget_each_epochs_bar_counts_updates_to_where_the_budget_ends_it(tmp_path, data_dir,
+                                                                                        monkeypatch):
+    """An aggressive epoch that the budget ends part-way: its bar counts to that end, so the bar's ETA holds."""
+    import io
+
+    from tqdm.std import tqdm
+
+    bars = []
+
+    def recording_bar(iterable=None, total=None, desc=None, enabled=True, stream=None, **kwargs):
+        bars.append(tqdm(iterable, total=total, desc=desc, file=io.StringIO(), **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(train_module, "progress_bar", recording_bar)
+    for method in ("aggressive", "vae"):
+        trainer = Trainer(config(tmp_path, data_dir, method, method=method, epochs=2, max_train_sentences=200), quiet)
+        trainer.preset = dataclasses.replace(trainer.preset, budget_in_updates=True)
+        bars.clear()
+        state = trainer.fit()
+        batches, budget = len(trainer.splits["train"]), 2 * len(trainer.splits["train"])
+        epoch_bars = [(bar.n, bar.total) for bar in bars if bar.desc.startswith("stage")]
+        if method == "aggressive":  # 1 + 10 inner updates per batch: the budget ends the first epoch
+            assert budget < batches * (1 + trainer.preset.aggressive_max_inner_steps)
+            assert epoch_bars == [(budget, budget)] and [row["updates"] for row in state.log] == [budget]
+        else:  # one update per batch: each epoch's bar counts its batches
+            assert epoch_bars == [(batches, batches), (batches, batches)]
+
+
 def test_pretrain_fb_keeps_the_best_autoencoder_encoder_and_a_fresh_decoder(tmp_path, data_dir, monkeypatch):
     # On the CPU: the comparison with a fresh initialisation replays the CPU generator's state.
     trainer = Trainer(config(tmp_path, data_dir, "two", method="pretrain-fb", epochs=2, max_train_sentences=64,

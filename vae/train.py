@@ -448,6 +448,16 @@ class Trainer:
             self.optimizers[name].step()
         self.state.updates += 1
 
+    def epoch_bar_total(self) -> int:
+        """What the epoch's progress bar counts to. Without an update budget, the epoch's batches. With one, updates:
+        those of the epoch's batches (up to 1 + the inner steps each while aggressive), or those left in the budget
+        if fewer, so that its ETA holds for an aggressive epoch that the budget ends part-way."""
+        batches = len(self.splits["train"])
+        if not self.preset.budget_in_updates:
+            return batches
+        per_batch = 1 + (self.preset.aggressive_max_inner_steps if self.state.aggressive else 0)
+        return int(min(batches * per_batch, self.updates_left()))
+
     def kl_weight_for_next_batch(self) -> float:
         """The KL weight of the next batch's updates. He et al. set it once per batch, before the encoder's inner
         loop (vae-lagging-encoder text.py:364). Their schedules count batches; with an update budget they count
@@ -478,13 +488,16 @@ class Trainer:
         state, train = self.state, self.splits["train"]
         self.model.train()
         totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "sentences": 0}
-        bar = progress_bar(train.epoch(self.batch_rng), total=len(train), enabled=self.config.progress, leave=False,
+        counts_updates = self.preset.budget_in_updates
+        bar = progress_bar(total=self.epoch_bar_total(), enabled=self.config.progress, leave=False,
+                           unit="update" if counts_updates else "it",
                            desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}")
         all_parts = list(self.optimizers)
         started = time.perf_counter()
-        for batch in bar:
+        for batch in train.epoch(self.batch_rng):
             if self.updates_left() <= 0:
                 break
+            updates_before = state.updates
             where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
             weight = self.kl_weight_for_next_batch()
             if state.aggressive:
@@ -498,6 +511,8 @@ class Trainer:
             totals["recon"] += float(result.recon.detach().sum())
             totals["kl"] += float(result.kl.detach().sum()) if result.kl is not None else 0.0
             bar.set_postfix(loss=f"{totals['loss'] / totals['sentences']:.2f}", kl_weight=f"{weight:.2f}")
+            bar.update(state.updates - updates_before if counts_updates else 1)
+        bar.close()
         seconds = time.perf_counter() - started  # the training loop alone, without validation
         n = totals.pop("sentences")
         return {key: value / n for key, value in totals.items()} | {
