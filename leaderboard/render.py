@@ -61,6 +61,7 @@ body { font-family: sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.best { background: #e6f2e0; }
 p.note { color: #777; font-style: italic; }
 img { max-width: 100%; }
 """

@@ -473,8 +473,23 @@ class TableReport:
                 "runs": [asdict(run) | {"quick": list(run.quick)} for run in self.runs],
                 "cells": [cell.to_json() for cell in self.cells]}
 
+    def best_cells(self) -> frozenset[tuple[str, str]]:
+        """(row, column) of the best mean in each column with a direction; ties are all best. A column where
+        fewer than two rows have a number has none."""
+        best = set()
+        for column in self.spec.columns:
+            scored = [cell for cell in self.cells if cell.column == column.label and cell.mean is not None
+                      and cell.higher_is_better is not None]
+            if len(scored) < 2:
+                continue
+            pick = max if scored[0].higher_is_better else min
+            top = pick(cell.mean for cell in scored)
+            best |= {(cell.row, cell.column) for cell in scored if cell.mean == top}
+        return frozenset(best)
+
     def markdown(self) -> str:
         spec = self.spec
+        best = self.best_cells()
         quick_rows = {run.row for run in self.runs if run.quick}
         lines = [f"# {spec.paper_table}{f' ({spec.section})' if spec.section else ''}: {spec.title}", "",
                  f"Dataset {spec.dataset}, preset {self.preset}, seeds {', '.join(map(str, self.seeds))}. "
@@ -494,11 +509,15 @@ class TableReport:
             places = cell.decimals + 1
             ours = f"n/a: {cell.not_applicable}" if cell.mean is None else f"{cell.mean:.{places}f}" + (
                 f" ± {cell.std:.{places}f}" if cell.std is not None else "")
+            if (cell.row, cell.column) in best:
+                ours = f"**{ours}** (best)"
             paper = "– (not in the paper)" if cell.paper is None else f"{cell.paper:.{cell.decimals}f}"
             difference = "" if cell.difference is None else f"{cell.difference:+.{places}f}"
             mark = " †" if cell.row in quick_rows else ""
             lines.append(f"| {cell.row}{mark} | {cell.column} | {cell.score} | {ours} | {cell.interval_text()} "
                          f"| {paper} | {difference} | {cell.n_text()} |")
+        if best:
+            lines += ["", "(best): the best mean in its column, in the score's direction (↑/↓)."]
         if quick_rows:
             lines += ["", "† trained or scored with a quick option (see the runs above): not the paper's budget, "
                       "so the numbers are not expected to match."]
@@ -512,14 +531,15 @@ class TableReport:
         from leaderboard.render import escape
 
         spec, quick_rows = self.spec, {run.row for run in self.runs if run.quick}
-        cells = {(cell.row, cell.column): cell for cell in self.cells}
+        cells, best = {(cell.row, cell.column): cell for cell in self.cells}, self.best_cells()
         shown_rows = [row for row in spec.rows if any(run.row == row.label for run in self.runs)]
         header = "".join(f"<th>{escape(column.label)}<br><small>{escape(column.name)}</small></th>"
                          for column in spec.columns)
         body = []
         for row in shown_rows:
             mark = " †" if row.label in quick_rows else ""
-            tds = "".join(_html_cell(cells[(row.label, column.label)], escape) for column in spec.columns)
+            tds = "".join(_html_cell(cells[(row.label, column.label)], escape, (row.label, column.label) in best)
+                          for column in spec.columns)
             body.append(f"<tr><td>{escape(row.label + mark)}<br><small><code>{escape(row.flags)}</code></small>"
                         f"</td>{tds}</tr>")
         def run_item(run: RunReport) -> str:
@@ -529,7 +549,8 @@ class TableReport:
 
         runs = "".join(run_item(run) for run in self.runs)
         notes = ("Each cell: ours (mean ± std over the seeds), its 95% interval and n (seeds × test examples); "
-                 "the paper's number and ours − paper. ↑ higher is better, ↓ lower is better.")
+                 "the paper's number and ours − paper. ↑ higher is better, ↓ lower is better. Shaded and marked "
+                 "(best): the best mean in its column.")
         quick = ("† trained or scored with a quick option: not the paper's budget, so the numbers are not "
                  "expected to match." if quick_rows else "")
         if any(row.builtin for row in shown_rows):
@@ -542,7 +563,7 @@ class TableReport:
                 + f"<h3>Runs</h3>\n<ul>{runs}</ul>")
 
 
-def _html_cell(cell: CellReport, escape) -> str:
+def _html_cell(cell: CellReport, escape, best: bool = False) -> str:
     places = cell.decimals + 1
     paper = "paper: –" if cell.paper is None else f"paper: {cell.paper:.{cell.decimals}f}"
     if cell.mean is None:
@@ -550,7 +571,9 @@ def _html_cell(cell: CellReport, escape) -> str:
     ours = f"{cell.mean:.{places}f}" + (f" ± {cell.std:.{places}f}" if cell.std is not None else "")
     difference = "" if cell.difference is None else f" ({cell.difference:+.{places}f})"
     lines = [cell.interval_text(), f"n = {cell.n_text()}", paper + difference]
-    return f'<td class="num"><strong>{escape(ours)}</strong>' + "".join(
+    if best:
+        ours += " (best)"
+    return f'<td class="num{" best" if best else ""}"><strong>{escape(ours)}</strong>' + "".join(
         f"<br><small>{escape(line)}</small>" for line in lines) + "</td>"
 
 

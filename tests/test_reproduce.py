@@ -19,6 +19,8 @@ from probe.reproduce import (
     Column,
     ProgressLine,
     Row,
+    RunReport,
+    TableReport,
     build_cells,
     get_table,
     select_rows,
@@ -267,7 +269,10 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
             assert cell["paper"] is not None and fields[5] == f"{cell['paper']:.1f}"  # every Table 8 cell is printed
         if cell["n"]:
             difference = "" if cell["paper"] is None else f"{cell['difference']:+.2f}"
-            assert fields[3] == f"{cell['mean']:.2f}" and fields[6] == difference
+            best = max(c["mean"] for c in report["cells"] if c["column"] == cell["column"] and c["n"])
+            ours_text = f"{cell['mean']:.2f}"  # the column's best mean is marked
+            assert fields[3] == (f"**{ours_text}** (best)" if cell["mean"] == best else ours_text)
+            assert fields[6] == difference
             low, high = cell["ci95"]  # one seed: few-label over its label draws, gmm-cluster over its fits
             assert low <= cell["mean"] <= high and fields[4] == f"[{low:.2f}, {high:.2f}] ({cell['ci95_over']})"
             assert cell["ci95_over"] == ("t over 5 label draws" if cell["column"] != "0" else "t over 5 GMM fits")
@@ -280,7 +285,9 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     assert "<th>100<br><small>few-label 100 ↑ (×100)</small></th>" in page and "<h2>Scores</h2>" in page
     ours = {(c["row"], c["column"]): c for c in report["cells"]}[("Ours (λ = 6)", "100")]
     low, high = ours["ci95"]
-    assert (f'<td class="num"><strong>{ours["mean"]:.2f}</strong><br><small>[{low:.2f}, {high:.2f}] '
+    best = ours["mean"] == max(c["mean"] for c in report["cells"] if c["column"] == "100")
+    mark = ("num best", " (best)") if best else ("num", "")
+    assert (f'<td class="{mark[0]}"><strong>{ours["mean"]:.2f}{mark[1]}</strong><br><small>[{low:.2f}, {high:.2f}] '
             f'(t over 5 label draws)</small><br><small>n = 1 seed × ') in page
     assert f"paper: 83.8 ({ours['difference']:+.2f})" in page and "Ours (λ = 6) †" in page
     assert "paper: –" in page  # the reference row has no paper number
@@ -363,3 +370,24 @@ def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_t
     assert cells["BLEU"]["cite"].startswith("Table 4,") and cells["4"]["cite"].startswith("Table 6,")
     assert all(cell["n"] == 1 and cell["difference"] == cell["mean"] - cell["paper"] for cell in cells.values())
     assert "# Tables 4–6: Reconstruction BLEU, smoothness" in (out / "tables4-6.md").read_text(encoding="utf-8")
+
+
+def test_each_column_marks_its_best_mean_in_the_scores_direction():
+    spec = TABLES["table3"]
+    rows = select_rows(spec, ["lm", "vae", "ours-lam6"])
+    ours = {"ppl": 90.0, "recon": 95.0, "au": 32, "kl": 8.0, "neg_elbo": 103.0}
+    results = {("lm", 1): {None: {"status": "ok", "scores": {"ppl": 99.0}, "reason": None}},
+               ("vae", 1): {None: {"status": "ok", "scores": {**ours, "ppl": 95.0, "recon": 95.0, "au": 0,
+                                                                "kl": 0.0, "neg_elbo": 101.0}, "reason": None}},
+               ("ours-lam6", 1): {None: {"status": "ok", "scores": ours, "reason": None}}}
+    runs = tuple(RunReport(row.label, row.key, row.method, row.lam, 1, f"runs/{row.key}", "trained") for row in rows)
+    report = TableReport(spec, "tiny", (1,), runs, build_cells(spec, rows, results, [1]))
+    # PPL, Recon and -ELBO: lower is better, and Recon ties at 95.0, so both rows are best there; AU: higher is
+    # better (LSTM-LM has none); KL has no direction.
+    assert report.best_cells() == {("Ours (λ = 6)", "PPL"), ("VAE", "-ELBO"), ("VAE", "Recon"),
+                                   ("Ours (λ = 6)", "Recon"), ("Ours (λ = 6)", "AU")}
+    markdown = report.markdown()
+    assert "| Ours (λ = 6) | PPL | metrics.json ppl ↓ | **90.000** (best) |" in markdown
+    assert "| LSTM-LM | PPL | metrics.json ppl ↓ | 99.000 |" in markdown
+    html = report.html_table()
+    assert html.count('class="num best"') == 5 and "90.000 (best)" in html and "99.000 (best)" not in html
