@@ -471,7 +471,8 @@ class TableReport:
                           "builtin": row.builtin}
                          for row in self.spec.rows if any(run.row == row.label for run in self.runs)],
                 "runs": [asdict(run) | {"quick": list(run.quick)} for run in self.runs],
-                "cells": [cell.to_json() for cell in self.cells]}
+                "cells": [cell.to_json() for cell in self.cells],
+                "best": sorted([row, column] for row, column in self.best_cells())}
 
     def best_cells(self) -> frozenset[tuple[str, str]]:
         """(row, column) of the best mean in each column with a direction; ties are all best. A column where

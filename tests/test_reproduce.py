@@ -386,6 +386,7 @@ def test_each_column_marks_its_best_mean_in_the_scores_direction():
     # better (LSTM-LM has none); KL has no direction.
     assert report.best_cells() == {("Ours (λ = 6)", "PPL"), ("VAE", "-ELBO"), ("VAE", "Recon"),
                                    ("Ours (λ = 6)", "Recon"), ("Ours (λ = 6)", "AU")}
+    assert ["VAE", "-ELBO"] in report.to_json()["best"] and len(report.to_json()["best"]) == 5
     markdown = report.markdown()
     assert "| Ours (λ = 6) | PPL | metrics.json ppl ↓ | **90.000** (best) |" in markdown
     assert "| LSTM-LM | PPL | metrics.json ppl ↓ | 99.000 |" in markdown
