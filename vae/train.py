@@ -489,30 +489,29 @@ class Trainer:
         self.model.train()
         totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "sentences": 0}
         counts_updates = self.preset.budget_in_updates
-        bar = progress_bar(total=self.epoch_bar_total(), enabled=self.config.progress, leave=False,
-                           unit="update" if counts_updates else "it",
-                           desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}")
-        all_parts = list(self.optimizers)
-        started = time.perf_counter()
-        for batch in train.epoch(self.batch_rng):
-            if self.updates_left() <= 0:
-                break
-            updates_before = state.updates
-            where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
-            weight = self.kl_weight_for_next_batch()
-            if state.aggressive:
-                self._aggressive_encoder_steps(batch, weight, where)
-            result = self._loss(batch, weight)
-            self._update(result.loss, ["decoder"] if state.aggressive else all_parts, where)
-            state.step += 1
-            n = batch.input_ids.size(0)
-            totals["sentences"] += n
-            totals["loss"] += float(result.loss.detach()) * n
-            totals["recon"] += float(result.recon.detach().sum())
-            totals["kl"] += float(result.kl.detach().sum()) if result.kl is not None else 0.0
-            bar.set_postfix(loss=f"{totals['loss'] / totals['sentences']:.2f}", kl_weight=f"{weight:.2f}")
-            bar.update(state.updates - updates_before if counts_updates else 1)
-        bar.close()
+        with progress_bar(total=self.epoch_bar_total(), enabled=self.config.progress, leave=False,
+                          unit="update" if counts_updates else "it",
+                          desc=f"stage {state.stage + 1}/{len(self.method.stages)} epoch {state.epoch + 1}") as bar:
+            all_parts = list(self.optimizers)
+            started = time.perf_counter()
+            for batch in train.epoch(self.batch_rng):
+                if self.updates_left() <= 0:
+                    break
+                updates_before = state.updates
+                where = f"stage {state.stage + 1}, epoch {state.epoch + 1}, step {state.step + 1}"
+                weight = self.kl_weight_for_next_batch()
+                if state.aggressive:
+                    self._aggressive_encoder_steps(batch, weight, where)
+                result = self._loss(batch, weight)
+                self._update(result.loss, ["decoder"] if state.aggressive else all_parts, where)
+                state.step += 1
+                n = batch.input_ids.size(0)
+                totals["sentences"] += n
+                totals["loss"] += float(result.loss.detach()) * n
+                totals["recon"] += float(result.recon.detach().sum())
+                totals["kl"] += float(result.kl.detach().sum()) if result.kl is not None else 0.0
+                bar.set_postfix(loss=f"{totals['loss'] / totals['sentences']:.2f}", kl_weight=f"{weight:.2f}")
+                bar.update(state.updates - updates_before if counts_updates else 1)
         seconds = time.perf_counter() - started  # the training loop alone, without validation
         n = totals.pop("sentences")
         return {key: value / n for key, value in totals.items()} | {
