@@ -313,7 +313,7 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     OUT/leaderboard.json)."""
     from probe.encoders import weights_sha256
 
-    entry_id = f"{spec.name}/{plan.row.key}/seed{plan.seed}"
+    entry_id = leaderboard_entry_id(spec, plan)
     # "record" 4: results carry their intervals and what their seeds repeat, gmm-cluster averages 5 fits and
     # resolves tied components in the authors' order (older records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
@@ -350,6 +350,20 @@ def builtin_sha256(name: str) -> str:
     from probe.encoders import load_encoder
 
     return load_encoder(name).entry_sha256
+
+
+def leaderboard_entry_id(spec: TableSpec, plan: RunPlan) -> str:
+    """The run's entry on OUT/leaderboard.json."""
+    return f"{spec.name}/{plan.row.key}/seed{plan.seed}"
+
+
+def record_lm_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: Log) -> None:
+    """Put the run's test metrics on OUT/leaderboard.json as its lm result, as task_scores does for tasks."""
+    from probe import runner
+
+    runner.record_run_lm_metrics(plan.run_dir, data_dir=options.data_dir,
+                                 leaderboard_path=options.out / "leaderboard.json",
+                                 entry_id=leaderboard_entry_id(spec, plan), log=log)
 
 
 def lm_scores(plan: RunPlan) -> dict:
@@ -642,6 +656,7 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
             max_sentences = options.max_sentences
         else:
             results_by_run[(plan.row.key, plan.seed)] = lm_scores(plan)
+            record_lm_scores(plan, spec, options, log)
             max_sentences = None  # LM metrics are the run's own (its preset caps the test split)
         runs.append(RunReport(plan.row.label, plan.row.key, plan.row.method, plan.row.lam, plan.seed,
                               "" if plan.row.builtin else str(plan.run_dir), trained,
@@ -663,7 +678,7 @@ def write_html(report: TableReport, out: Path) -> Path:
     from leaderboard.store import load
 
     board_path = out / "leaderboard.json"
-    board = load(board_path) if board_path.is_file() else Leaderboard()  # LM tables record no task results
+    board = load(board_path) if board_path.is_file() else Leaderboard()
     # OUT/leaderboard.json holds every table run into OUT: this page shows this table's entries.
     board.entries = {key: entry for key, entry in board.entries.items() if key.startswith(f"{report.spec.name}/")}
     title = f"probe reproduce {report.spec.name}"

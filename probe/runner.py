@@ -12,6 +12,7 @@ metadata (tasks.base.TaskInfo) and returns plain numbers (tasks.base.TaskOutput)
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import platform
@@ -30,11 +31,12 @@ from leaderboard.schema import Entry, Leaderboard, TaskResult
 from leaderboard.store import add_result, check_writable
 from probe_common.errors import DataError, ProbeError
 from probe_common.hashing import bytes_sha256, file_sha256
-from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput
+from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput, example_ids_hash
 from tasks.dataset_choice import split_files_for
 from tasks.registry import DEFAULT_TASKS, get_task
 from vae.data.corpus import Corpus, SplitFiles, load_corpus, locate
 from vae.data.registry import SPLITS
+from vae.metrics import SCORE_LABELS
 
 from .cache import CacheKey, EmbeddingCache
 from .cross_corpus import CorpusCheck
@@ -100,7 +102,7 @@ def run_tasks(
         embedding = CachedEmbedding(encoder, loaded, cache, notice)
         data = TaskData(dataset=loaded.name, splits=loaded.splits, files_hash=loaded.files_hash, embed=embedding,
                         embed_file=embedding.embed_file)
-        entry = entry_metadata(encoder, data, entry_id)
+        entry = entry_metadata(encoder, loaded.name, loaded.files_hash, entry_id)
         corpus_check = CorpusCheck.of(encoder, loaded.name, loaded.splits)
         for position in positions:
             result = run_one(selected[position], encoder, data, seed, max_sentences, embedding, corpus_check)
@@ -108,6 +110,45 @@ def run_tasks(
             say(format_result(result))
             results[position] = result
     return results
+
+
+def record_run_lm_metrics(
+    run_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | None = None,
+    leaderboard_path: str | os.PathLike = "leaderboard.json",
+    entry_id: str | None = None,
+    log: Log | None = None,
+) -> TaskResult:
+    """Record a trained run's own test metrics (its metrics.json, which train-vae scored with the preset's
+    importance samples) as the run's `lm` result, without scoring the test split again: the language-modelling
+    tables of `probe reproduce` show these numbers, so the leaderboard holds the same ones.
+
+    The record is the `lm` task's (same scores, direction and paper reference), built by build_record like any
+    other; a test split that the preset capped is marked as a quick run (max_sentences)."""
+    run_dir = Path(run_dir)
+    metrics_file = run_dir / "metrics.json"
+    if not metrics_file.is_file():
+        raise ProbeError(f"{run_dir}: no metrics.json (the run has not finished training)")
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+    board = check_writable(leaderboard_path)
+    encoder = load_encoder(run_dir)
+    task = get_task("lm", iw_samples=int(metrics["iw_samples"]))
+    loaded = load_dataset_splits(metrics["dataset"], data_dir, None, split_files_for(encoder, metrics["dataset"], {}))
+    check_entry_clashes(board, leaderboard_path, encoder, [loaded], entry_id)
+    test = loaded.splits["test"]
+    scored = test.head(metrics["n_sentences"])  # train-vae scores the first N test sentences (its preset's cap)
+    output = TaskOutput(
+        scores={name: float(metrics[name]) for name in (*SCORE_LABELS, "iw_samples") if metrics.get(name) is not None},
+        n_examples=metrics["n_sentences"], examples_hash=example_ids_hash(scored.sentences),
+        extra={"n_tokens": metrics["n_tokens"], "precision": metrics["precision"],
+               "scored_by": "train-vae at the end of training (the run's metrics.json)"})
+    capped = len(scored) < len(test)
+    seed = int(encoder.training_config.get("seed", 0))
+    result = build_record(task, loaded.name, output, seconds=metrics.get("seconds") or 0.0, seed=seed,
+                          run_extra={"seed": seed}, max_sentences=len(scored) if capped else None)
+    add_result(leaderboard_path, entry_metadata(encoder, loaded.name, loaded.files_hash, entry_id), result)
+    (log or (lambda message: None))(format_result(result))
+    return result
 
 
 @dataclasses.dataclass
@@ -276,11 +317,11 @@ def full_train(encoder: Encoder, dataset: LoadedDataset) -> Corpus:
     return dataset.full_train
 
 
-def entry_metadata(encoder: Encoder, data: TaskData, entry_id: str | None = None) -> Entry:
+def entry_metadata(encoder: Encoder, dataset: str, files_hash: str, entry_id: str | None = None) -> Entry:
     return Entry(
         entry_id=entry_id or encoder.encoder_id, encoder_source=str(encoder.source),
         weights_sha256=encoder.entry_sha256, method=encoder.method, training_config=encoder.training_config,
-        dataset_hashes={data.dataset: data.files_hash}, versions=library_versions(),
+        dataset_hashes={dataset: files_hash}, versions=library_versions(),
     )
 
 

@@ -351,9 +351,43 @@ def test_an_interrupted_row_resumes_from_its_checkpoint(data_dir, tmp_path, monk
     assert "has finished training: its final weights are evaluated again" in second.output
     report = json.loads((out / "table3.json").read_text(encoding="utf-8"))
     assert report["runs"][0]["trained"] == "resumed"
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     ppl = next(c for c in report["cells"] if c["column"] == "PPL")
-    assert ppl["n"] == 1 and ppl["paper"] == 100.47 and ppl["mean"] == json.loads(
-        (run_dir / "metrics.json").read_text(encoding="utf-8"))["ppl"]
+    assert ppl["n"] == 1 and ppl["paper"] == 100.47 and ppl["mean"] == metrics["ppl"]
+    # The table's numbers are on the leaderboard too, as the run's lm result; the tiny preset's capped test split
+    # marks it as a quick run.
+    from leaderboard.store import load
+
+    result = load(out / "leaderboard.json").entries["table3/lm/seed783435"].results["lm/ptb"]
+    assert (result.main_score_name, result.main_score, result.scores["nll"]) == ("ppl", metrics["ppl"], metrics["nll"])
+    assert result.n_examples == metrics["n_sentences"] == result.max_sentences == 300 and not result.higher_is_better
+    assert "lm/ptb: ppl ↓" in second.output and "table3/lm/seed783435" in (out / "table3.html").read_text("utf-8")
+
+
+def test_several_seeds_give_each_cell_the_mean_and_std_of_the_seeds_runs(data_dir, tmp_path):
+    out = tmp_path / "out"
+    command = ["reproduce", "table3", "--rows", "lm", "--seeds", "2", "--out", str(out), "--data-dir", str(data_dir),
+               *QUICK]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "[1/2] LSTM-LM seed 783435" in result.output and "[2/2] LSTM-LM seed 783436" in result.output
+    ppls = [json.loads((out / "runs" / f"ptb-lm-seed{seed}" / "metrics.json").read_text(encoding="utf-8"))["ppl"]
+            for seed in (783435, 783436)]
+    assert ppls[0] != ppls[1]  # each seed trained its own model
+    report = json.loads((out / "table3.json").read_text(encoding="utf-8"))
+    cell = next(c for c in report["cells"] if c["column"] == "PPL")
+    mean, std = sum(ppls) / 2, abs(ppls[0] - ppls[1]) / 2 ** 0.5  # the sample std of two values
+    assert cell["values"] == ppls and cell["n"] == 2 and cell["mean"] == pytest.approx(mean)
+    assert cell["std"] == pytest.approx(std) and cell["ci95_over"] == "t over 2 seeds"
+    half_width = 12.706 * std / 2 ** 0.5  # t(0.975, 1 degree of freedom) × standard error
+    assert cell["ci95"] == pytest.approx([mean - half_width, mean + half_width], rel=1e-4)
+    fields = markdown_cells((out / "table3.md").read_text(encoding="utf-8"))[("LSTM-LM", "PPL")]
+    assert fields[3].replace("**", "").startswith(f"{mean:.3f} ± {std:.3f}") and fields[7] == "2 seeds × 300 examples"
+    assert f"{mean:.3f} ± {std:.3f}" in (out / "table3.html").read_text(encoding="utf-8")
+    from leaderboard.store import load
+
+    board = load(out / "leaderboard.json")
+    assert [board.entries[f"table3/lm/seed{seed}"].results["lm/ptb"].main_score for seed in (783435, 783436)] == ppls
 
 
 def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_table(data_dir, tmp_path):
