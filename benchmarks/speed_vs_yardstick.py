@@ -8,9 +8,11 @@ At the yelp paper sizes (128/512/512, nz 32) on the same batches of one length:
 - achieved GFLOP/s against fp32 and bf16 matmul peaks measured in the same process; peak memory;
 - two modes that are not in the product (benchmarks/precision_modes.py): `fp32_bf16_matrix_math`, fp32 with oneDNN
   multiplying in bf16 with fp32 results; and the ceiling `ceiling_bf16_lstms`, that plus both LSTMs in oneDNN's
-  bf16 kernels, which the product keeps in fp32 for quality (benchmarks/cpu_precision_quality.py measures it).
+  bf16 kernels, which the product keeps in fp32 for quality (benchmarks/cpu_precision_quality.py measures it);
+- with `--compile`, the product's loss under torch.compile (inductor; the LSTMs stay eager kernels) in fp32 and
+  bf16, which the product does not use (compiled before the timing; its compile time is reported).
 Usage: python benchmarks/speed_vs_yardstick.py [--blocks 3] [--block-steps 40] [--warm-steps 300]
-       [--iw-only] [--iw-decoder-tokens 8192 32768]  (the IW comparison alone; decoder-token budgets to compare)
+       [--compile] [--iw-only] [--iw-decoder-tokens 8192 32768]  (the IW comparison alone; decoder-token budgets to compare)
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--iw-sentences", type=int, default=12)
     parser.add_argument("--iw-samples", type=int, default=1000)
     parser.add_argument("--iw-only", action="store_true", help="skip the training comparison")
+    parser.add_argument("--compile", action="store_true", help="also time the loss under torch.compile")
     parser.add_argument("--iw-decoder-tokens", type=int, nargs="*", default=None,
                         help="decoder-token budgets of the bf16 IW evaluation to compare (default: the product's)")
     parser.add_argument("--scoring-chunk-rows", type=int, nargs="*", default=None,
@@ -74,10 +77,15 @@ def main() -> None:
     yardstick_optimizer = torch.optim.SGD(yardstick.parameters(), lr=0.5)
     rng = np.random.default_rng(0)
 
-    def project_steps(batches, precision: str) -> None:
+    def project_loss(batch):
+        return FreeBits(lam=LAM).loss(model, batch, kl_weight=1.0).loss
+
+    compiled_loss = torch.compile(project_loss, dynamic=True) if args.compile else None
+
+    def project_steps(batches, precision: str, loss_of=project_loss) -> None:
         for batch in batches:
             with autocast(device, precision):
-                loss = FreeBits(lam=LAM).loss(model, batch, kl_weight=1.0).loss
+                loss = loss_of(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0, foreach=True)
@@ -100,6 +108,14 @@ def main() -> None:
                 "probe_bf16": lambda b: project_steps(b, "bf16"),
                 "fp32_bf16_matrix_math": bf16_matrix_math_steps,
                 "ceiling_bf16_lstms": ceiling_steps}
+    compile_seconds = {}
+    if compiled_loss is not None:
+        for precision in ("fp32", "bf16"):
+            variants[f"probe_{precision}_compiled"] = lambda b, p=precision: project_steps(b, p, compiled_loss)
+            started = time.perf_counter()  # compiles for each batch length's shape kind and each precision
+            warm = np.random.default_rng(1).integers(len(batcher), size=20)  # leaves the timed batches as without
+            variants[f"probe_{precision}_compiled"]([batcher.batch(int(i)) for i in warm])
+            compile_seconds[precision] = round(time.perf_counter() - started, 1)
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for block in range(0 if args.iw_only else args.blocks + 1):  # block 0 warms up every variant
         batches = [batcher.batch(int(i)) for i in rng.integers(len(batcher), size=args.block_steps)]
@@ -154,6 +170,7 @@ def main() -> None:
         "train_sentences": args.train_sentences, "vocab": len(tokenizer), "blocks": args.blocks,
         "block_steps": args.block_steps,
         "train_sentences_per_s": training,
+        "compile_warmup_seconds": compile_seconds,
         "train_speedup_vs_yardstick": {name: rate / training["yardstick_fp32"] for name, rate in training.items()}
         if training else {},
         "iw_samples": args.iw_samples, "iw_sentences": len(test_ids), "iw_decoder_tokens": budget,
