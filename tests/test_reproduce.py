@@ -245,21 +245,23 @@ def markdown_cells(markdown: str) -> dict[tuple[str, str], list[str]]:
 
 
 def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tmp_path, monkeypatch):
-    out = tmp_path / "out"
-    command = ["reproduce", "table8", "--rows", "ae,vae,ours,tfidf-svd", "--out", str(out), "--data-dir",
-               str(data_dir), "--max-sentences", "1500", *QUICK]
+    out = tmp_path / "out"  # the whole table, every row: the same command as the cpu and paper presets
+    command = ["reproduce", "table8", "--out", str(out), "--data-dir", str(data_dir), "--max-sentences", "1500",
+               *QUICK]
     first = runner.invoke(app, command)
     assert first.exit_code == 0, first.output
-    assert "[1/4] AE seed 783435: training" in first.output and "table ETA" in first.output
+    assert "[1/8] AE seed 783435: training" in first.output and "table ETA" in first.output
+    assert "[5/8] + aggressive seed 783435: training" in first.output
     report = json.loads((out / "table8.json").read_text(encoding="utf-8"))
     markdown = (out / "table8.md").read_text(encoding="utf-8")
     assert markdown in first.output  # the console shows the report
-    assert [row["key"] for row in report["rows"]] == ["ae", "vae", "ours", "tfidf-svd"]
-    trained, builtin = report["runs"][:3], report["runs"][3]
+    keys = ["ae", "vae", "anneal", "cyclic", "aggressive", "fbp", "ours", "tfidf-svd"]
+    assert [row["key"] for row in report["rows"]] == keys
+    trained, builtin = report["runs"][:7], report["runs"][7]
     assert all(run["trained"] == "trained" and "preset tiny" in run["quick"] for run in trained)
     assert builtin["trained"] == "built-in" and builtin["quick"] == ["task max_sentences 1500"]
     assert "| tfidf-svd (reference) † | tfidf-svd | `run-tasks --encoder tfidf-svd (built-in, not trained)` |" in markdown
-    assert len(report["cells"]) == 4 * 6
+    assert len(report["cells"]) == 8 * 6
     shown = markdown_cells(markdown)
     for cell in report["cells"]:
         fields = shown[(cell["row"], cell["column"])]
@@ -296,8 +298,7 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     from leaderboard.store import load
 
     board = load(out / "leaderboard.json")
-    assert set(board.entries) == {"table8/ae/seed783435", "table8/vae/seed783435", "table8/ours/seed783435",
-                                  "table8/tfidf-svd/seed783435"}
+    assert set(board.entries) == {f"table8/{key}/seed783435" for key in keys}
     ours = board.entries["table8/ours/seed783435"]
     cells = {(c["row"], c["column"]): c for c in report["cells"]}
     assert ours.results["few-label/yelp"].scores["100"] * 100 == pytest.approx(cells[("Ours (λ = 6)", "100")]["mean"])
@@ -315,9 +316,9 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     monkeypatch.setattr(probe.runner, "run_tasks", must_not_run)
     second = runner.invoke(app, command)
     assert second.exit_code == 0, second.output
-    assert second.output.count("reused") >= 6
+    assert second.output.count("reused") >= 2 * 7  # each trained row: its run, then its scores
     again = json.loads((out / "table8.json").read_text(encoding="utf-8"))
-    assert [run["trained"] for run in again["runs"]] == ["reused"] * 3 + ["built-in"]
+    assert [run["trained"] for run in again["runs"]] == ["reused"] * 7 + ["built-in"]
     assert again["cells"] == report["cells"]
 
     other = runner.invoke(app, [*command[:-len(QUICK)], *QUICK[:2], "--epochs", "2", *QUICK[4:]])
