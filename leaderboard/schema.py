@@ -101,8 +101,10 @@ class TaskResult(_Model):
     ``scores`` holds every score, including ``main_score`` under ``main_score_name``; ``main_score_label``
     names it for people, ``higher_is_better`` says which way is better (None for a descriptive score),
     ``plot`` which figure the report draws from ``extra``. ``per_seed`` is keyed by score name (a subset of
-    ``scores``) and holds that score's value for each seed. ``per_example`` holds the main metric for each of
-    the ``n_examples`` examples and, with ``example_ids_hash``, enables paired comparison between encoders.
+    ``scores``) and holds that score's value for each seed. ``score_ci95`` holds the 95% intervals of other
+    scores than the main one, where the task measured them per example (noisy-recon's k columns).
+    ``per_example`` holds the main metric for each of the ``n_examples`` examples and, with
+    ``example_ids_hash``, enables paired comparison between encoders.
     ``extra`` is free-form JSON for plots and examples. A result with ``status="not_applicable"`` carries a
     ``reason`` and no scores; build it with :meth:`TaskResult.not_applicable`.
 
@@ -123,6 +125,7 @@ class TaskResult(_Model):
     scores: dict[Text, Number]
     per_seed: dict[Text, list[Number]] = Field(default_factory=dict)
     ci95: tuple[Number, Number] | None = None
+    score_ci95: dict[Text, tuple[Number, Number]] = Field(default_factory=dict)
     n_examples: Count
     seconds: NonNegative
     example_ids_hash: Text | None = None
@@ -155,6 +158,12 @@ class TaskResult(_Model):
             raise ValueError(f"per_example has {len(self.per_example)} values but n_examples is {self.n_examples}")
         if self.ci95 is not None and self.ci95[0] > self.ci95[1]:
             raise ValueError(f"ci95 low {self.ci95[0]} exceeds high {self.ci95[1]}")
+        unknown = sorted(set(self.score_ci95) - set(self.scores))
+        if unknown:
+            raise ValueError(f"score_ci95 keys must be score names from scores; unknown: {', '.join(unknown)}")
+        for name, (low, high) in self.score_ci95.items():
+            if low > high:
+                raise ValueError(f"score_ci95[{name!r}] low {low} exceeds high {high}")
         if self.status == "ok":
             if self.main_score is None or self.scores.get(self.main_score_name) != self.main_score:
                 raise ValueError(f"scores[{self.main_score_name!r}] must equal main_score {self.main_score}")
@@ -164,7 +173,7 @@ class TaskResult(_Model):
             if self.reason is None:
                 raise ValueError("a not_applicable result needs a reason")
             scored = [name for name in ("main_score", "ci95", "per_example") if getattr(self, name) is not None]
-            scored += [name for name in ("scores", "per_seed") if getattr(self, name)]
+            scored += [name for name in ("scores", "per_seed", "score_ci95") if getattr(self, name)]
             if scored:
                 raise ValueError(f"a not_applicable result must have no {', '.join(scored)}")
         return self

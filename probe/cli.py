@@ -300,6 +300,8 @@ def reproduce_command(
     max_train_sentences: Optional[int] = MaxTrainSentences,
     max_sentences: Optional[int] = typer.Option(None, "--max-sentences", min=1, help="Tasks keep the first N "
                                                 "sentences of each split (quick runs; marked in the report)."),
+    precision: Optional[PrecisionChoice] = typer.Option(None, "--precision", help=TRAIN_PRECISION_HELP + " A "
+                                                        "finished row trained in another precision is not reused."),
     progress: bool = Progress,
 ):
     """Reproduce one of the paper's tables: train (or reuse) every row, score it, and print our numbers beside
@@ -318,7 +320,7 @@ def reproduce_command(
     reproduce(ReproduceOptions(table=table, out=out, preset=preset, rows=parse_rows(rows), seeds=seeds,
                                data_dir=str(data_dir) if data_dir else None, device=device, epochs=epochs,
                                max_train_sentences=max_train_sentences, max_sentences=max_sentences,
-                               progress=progress), log=typer.echo)
+                               precision=precision.value if precision else None, progress=progress), log=typer.echo)
 
 
 leaderboard_app = typer.Typer(no_args_is_help=True, help="Show, compare and render the leaderboard.")

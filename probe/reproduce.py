@@ -202,6 +202,7 @@ class ReproduceOptions:
     epochs: int | None = None  # passed to train-vae: a quick run
     max_train_sentences: int | None = None  # passed to train-vae: a quick run
     max_sentences: int | None = None  # passed to the tasks: a quick run
+    precision: str | None = None  # passed to train-vae (None: auto, which trains in fp32)
     progress: bool = True
 
 
@@ -277,14 +278,17 @@ def train_row(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, preset:
     config = training.TrainConfig(
         dataset=spec.dataset, method=plan.row.method, lam=plan.row.lam, preset=preset, data_dir=options.data_dir,
         run_dir=str(plan.run_dir), device=options.device, seed=plan.seed, epochs=options.epochs,
-        max_train_sentences=options.max_train_sentences, resume=plan.interrupted, progress=options.progress)
+        max_train_sentences=options.max_train_sentences, precision=options.precision, resume=plan.interrupted,
+        progress=options.progress)
     training.train_vae(config, log=log)
 
 
 def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> dict:
     """A finished run is reused only when it was trained as this invocation asks, under the preset as it is now
     defined; returns its train_config."""
+    from vae.device import resolve_device
     from vae.methods import get_method
+    from vae.precision import resolve_precision
     from vae.presets import get_preset
     from vae.train import preset_changes
 
@@ -292,7 +296,9 @@ def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> d
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     wanted = {"method": plan.row.method, "lam": plan.row.lam, "preset": preset, "seed": plan.seed,
               "epochs": options.epochs,
-              "max_train_sentences": options.max_train_sentences or get_preset(preset).max_train_sentences}
+              "max_train_sentences": options.max_train_sentences or get_preset(preset).max_train_sentences,
+              "precision": resolve_precision(options.precision or "auto", resolve_device(options.device),
+                                             training=True)}
     differ = [f"{name} {stored.get(name)!r} (asked: {value!r})" for name, value in wanted.items()
               if stored.get(name) != value]
     if "preset_settings" in stored and stored.get("preset") == preset:
@@ -314,10 +320,11 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     from probe.encoders import weights_sha256
 
     entry_id = leaderboard_entry_id(spec, plan)
-    # "record" 4: results carry their intervals and what their seeds repeat, gmm-cluster averages 5 fits and
-    # resolves tied components in the authors' order (older records are scored again).
+    # "record" 5: results carry their intervals (5: also of scores besides the main one, such as noisy-recon's k
+    # columns) and what their seeds repeat, gmm-cluster averages 5 fits and resolves tied components in the
+    # authors' order (older records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
-                "dataset": spec.dataset, "record": 4}
+                "dataset": spec.dataset, "record": 5}
     weights = builtin_sha256(plan.row.method) if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():
@@ -337,6 +344,7 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     by_task = {result.task: {"status": result.status, "scores": dict(result.scores), "reason": result.reason,
                              "n_examples": result.n_examples, "main_score_name": result.main_score_name,
                              "ci95": list(result.ci95) if result.ci95 else None,
+                             "score_ci95": {name: list(interval) for name, interval in result.score_ci95.items()},
                              "per_seed": {name: list(values) for name, values in result.per_seed.items()},
                              "per_seed_unit": result.extra.get("per_seed_unit")}
                for result in results}
@@ -394,16 +402,18 @@ def cell_value(column: Column, results: dict, row: Row) -> tuple[float | None, s
 
 def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | None, str]:
     """One run's 95 % interval of a cell, in the paper's unit, and what it is over: the task's repeats (its
-    per_seed: few-label's label draws, gmm-cluster's fits), else its bootstrap over test examples (its main score
-    only), else none."""
+    per_seed: few-label's label draws, gmm-cluster's fits), else its bootstrap over test examples (of its main
+    score, or of another score measured per example), else none."""
     result = results.get(column.task) or {}
     draws = (result.get("per_seed") or {}).get(column.score) or []
     if len(draws) >= 2:
         low, high = student_t_interval(draws)
         unit = result.get("per_seed_unit") or "seeds"
         return (low * column.scale, high * column.scale), f"t over {len(draws)} {unit}"
-    if result.get("ci95") and result.get("main_score_name") == column.score:
-        low, high = result["ci95"]
+    interval = result.get("ci95") if result.get("main_score_name") == column.score else \
+        (result.get("score_ci95") or {}).get(column.score)
+    if interval:
+        low, high = interval
         return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} examples"
     return None, "no interval: one run's number" if column.task is None else "no interval recorded for this score"
 
@@ -467,6 +477,11 @@ class RunReport:
     run_dir: str  # "" for a built-in row
     trained: str  # "trained", "resumed", "reused" or "built-in"
     quick: tuple[str, ...] = field(default=())
+    precision: str | None = None  # the run's training precision; None for a built-in
+
+    def how(self) -> str:
+        """"trained in fp32": how the run came to be and in which precision it trained."""
+        return f"{self.trained} in {self.precision}" if self.precision else self.trained
 
 
 @dataclass(frozen=True)
@@ -513,7 +528,7 @@ class TableReport:
         for row in spec.rows:
             runs = [run for run in self.runs if run.row == row.label]
             if runs:
-                shown = "; ".join((f"`{run.run_dir}` ({run.trained}" if run.run_dir else "(built-in, fitted on the "
+                shown = "; ".join((f"`{run.run_dir}` ({run.how()}" if run.run_dir else "(built-in, fitted on the "
                                    "train split") + (f", quick: {', '.join(run.quick)})" if run.quick else ")")
                                   for run in runs)
                 mark = " †" if row.label in quick_rows else ""
@@ -558,7 +573,8 @@ class TableReport:
             body.append(f"<tr><td>{escape(row.label + mark)}<br><small><code>{escape(row.flags)}</code></small>"
                         f"</td>{tds}</tr>")
         def run_item(run: RunReport) -> str:
-            where = f"{escape(run.run_dir)} ({run.trained}" if run.run_dir else "(built-in, fitted on the train split"
+            where = (f"{escape(run.run_dir)} ({escape(run.how())}" if run.run_dir
+                     else "(built-in, fitted on the train split")
             quick = f"; quick: {escape(', '.join(run.quick))})" if run.quick else ")"
             return f"<li>{escape(run.row)} seed {run.seed}: {where}{quick}</li>"
 
@@ -660,7 +676,7 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
             max_sentences = None  # LM metrics are the run's own (its preset caps the test split)
         runs.append(RunReport(plan.row.label, plan.row.key, plan.row.method, plan.row.lam, plan.seed,
                               "" if plan.row.builtin else str(plan.run_dir), trained,
-                              tuple(quick_marks(train_config, max_sentences))))
+                              tuple(quick_marks(train_config, max_sentences)), train_config.get("precision")))
         progress.finish(time.perf_counter() - started)
     report = TableReport(spec, preset, seeds, tuple(runs), build_cells(spec, rows, results_by_run, seeds))
     atomic.write_text(options.out / f"{spec.name}.md", report.markdown())

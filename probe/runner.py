@@ -281,7 +281,8 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
     (show, compare, render) reads them from the file without importing tasks. Its 95% interval is the
     task's own, else the Student-t interval over the main score's seeds when it is a mean over seeds (few-label's
     label draws, gmm-cluster's fits), else a bootstrap (`task.n_resamples`, seeded with the run's seed) of the
-    mean of the main score's per-example values.
+    mean of the main score's per-example values. Other scores with per-example values get a bootstrap interval
+    each, in `score_ci95`.
     """
     info = task.info
     declared = dict(task=info.name, dataset=dataset, split=info.split, main_score_name=info.main_score,
@@ -304,8 +305,17 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
             raise ValueError(f"{info.name}: the mean of the per-example {info.main_score} is not the main score")
         if ci95 is None and len(per_example) >= 2:
             ci95 = bootstrap_ci(per_example, n_resamples=task.n_resamples, seed=seed)
+    # Other scores measured per example (noisy-recon's k columns): a bootstrap interval each, as of the main score.
+    score_ci95 = {}
+    for name, values in (outcome.per_example or {}).items():
+        if name == info.main_score or len(values) < 2:
+            continue
+        if not math.isclose(sum(values) / len(values), outcome.scores[name], rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(f"{info.name}: the mean of the per-example {name} is not its score")
+        score_ci95[name] = bootstrap_ci(values, n_resamples=task.n_resamples, seed=seed)
     return TaskResult(**declared, main_score=main_score, scores=outcome.scores, per_seed=outcome.per_seed or {},
-                      ci95=ci95, n_examples=outcome.n_examples, seconds=seconds, per_example=per_example,
+                      ci95=ci95, score_ci95=score_ci95, n_examples=outcome.n_examples, seconds=seconds,
+                      per_example=per_example,
                       example_ids_hash=outcome.examples_hash,
                       extra={**outcome.extra, **({"per_seed_unit": info.per_seed_unit} if outcome.per_seed else {}),
                              **(run_extra or {})})

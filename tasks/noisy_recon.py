@@ -34,8 +34,8 @@ class NoisyReconstruction(DecodingTask):
     """Per-sentence reconstruction loss -log p(x | z), z ~ q(z | x with k word swaps) (one sample), k = 1..4.
 
     The main score is the mean over k of the k-wise averages (lower is better); per_example holds each
-    sentence's loss averaged over k, so its mean is the main score. One-word sentences have nothing to swap
-    and enter every k unchanged.
+    sentence's loss averaged over k, so its mean is the main score, and each k's losses (their intervals).
+    One-word sentences have nothing to swap and enter every k unchanged.
     """
 
     info: ClassVar[TaskInfo] = TaskInfo(
@@ -61,7 +61,9 @@ class NoisyReconstruction(DecodingTask):
         scores = {f"k{k}": float(losses[k].mean()) for k in self.swap_counts}
         scores[self.info.main_score] = float(per_sentence.mean())
         return TaskOutput(
-            scores=scores, n_examples=len(sentences), per_example={self.info.main_score: per_sentence.tolist()},
+            scores=scores, n_examples=len(sentences),
+            per_example={self.info.main_score: per_sentence.tolist(),
+                         **{f"k{k}": losses[k].tolist() for k in self.swap_counts}},  # each k column's interval
             # Clean and noisy inputs both: paired comparisons need the same swaps as well as the same sentences.
             examples_hash=example_ids_hash(sentences + [x for k in self.swap_counts for x in noisy[k]]),
             extra={"curve": {k: scores[f"k{k}"] for k in self.swap_counts},

@@ -127,8 +127,8 @@ def test_history_keeps_scores_dates_and_the_file_hash_not_the_values(tmp_path):
     assert old.date and old.per_example is None and old.extra == {}
     assert load_examples(board, old).per_example == [1.0, 1.0, 1.0, 0.0]
     history_in_file = json.loads(board.read_text())["entries"]["A"]["history"]
-    assert set(history_in_file[0]) == {"task", "dataset", "main_score", "scores", "per_seed", "seconds",
-                                       "examples_sha256", "status", "date"}
+    assert set(history_in_file[0]) == {"task", "dataset", "main_score", "scores", "per_seed", "score_ci95",
+                                       "seconds", "examples_sha256", "status", "date"}
     assert len(sidecars(board)) == 2
 
 

@@ -261,6 +261,7 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     assert all(run["trained"] == "trained" and "preset tiny" in run["quick"] for run in trained)
     assert builtin["trained"] == "built-in" and builtin["quick"] == ["task max_sentences 1500"]
     assert "| tfidf-svd (reference) † | tfidf-svd | `run-tasks --encoder tfidf-svd (built-in, not trained)` |" in markdown
+    assert f"`{out / 'runs' / 'yelp-ae-seed783435'}` (trained in fp32, quick: preset tiny" in markdown
     assert len(report["cells"]) == 8 * 6
     shown = markdown_cells(markdown)
     for cell in report["cells"]:
@@ -323,6 +324,9 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
 
     other = runner.invoke(app, [*command[:-len(QUICK)], *QUICK[:2], "--epochs", "2", *QUICK[4:]])
     assert other.exit_code == 2 and "was trained with other options: epochs 1 (asked: 2)" in other.output
+    in_bf16 = runner.invoke(app, [*command, "--precision", "bf16"])
+    assert in_bf16.exit_code == 2
+    assert "was trained with other options: precision 'fp32' (asked: 'bf16')" in in_bf16.output
 
     from vae import presets  # a preset redefined since the runs finished: they are not reused silently
 
@@ -404,6 +408,9 @@ def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_t
         "BLEU": 60.80, "PCC": 0.620, "1": 26.05, "2": 40.46, "3": 52.77, "4": 63.07}
     assert cells["BLEU"]["cite"].startswith("Table 4,") and cells["4"]["cite"].startswith("Table 6,")
     assert all(cell["n"] == 1 and cell["difference"] == cell["mean"] - cell["paper"] for cell in cells.values())
+    for k in "1234":  # Table 6's columns: each its own bootstrap over the test sentences, not only their mean
+        low, high = cells[k]["ci95"]
+        assert low < cells[k]["mean"] < high and cells[k]["ci95_over"] == "bootstrap over 300 examples"
     assert "# Tables 4–6: Reconstruction BLEU, smoothness" in (out / "tables4-6.md").read_text(encoding="utf-8")
 
 

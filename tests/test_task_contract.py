@@ -185,6 +185,9 @@ def test_an_output_that_breaks_the_contract_is_a_bug_not_a_record():
         build_record(task, "toy", TaskOutput(scores={"worst": 1.0}, n_examples=0))
     with pytest.raises(ValueError, match="the mean of the per-example loss is not the main score"):
         build_record(task, "toy", TaskOutput(scores={"loss": 5.0}, n_examples=2, per_example={"loss": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match="the mean of the per-example worst is not its score"):
+        build_record(task, "toy", TaskOutput(scores={"loss": 1.5, "worst": 9.0}, n_examples=2,
+                                             per_example={"loss": [1.0, 2.0], "worst": [1.0, 2.0]}))
     record = build_record(task, "toy", NotApplicable("no reason to run"))
     assert record.status == "not_applicable" and record.reason == "no reason to run"
 

@@ -12,6 +12,7 @@ import pytest
 import sacrebleu
 import torch
 
+from leaderboard.bootstrap import bootstrap_ci
 from probe.decoder import LMScorer, VAEDecoder
 from probe.runner import run_one  # runs a task and builds its leaderboard record
 from tasks.base import TaskData
@@ -171,6 +172,10 @@ def test_noisy_recon_scores_the_clean_sentence_given_the_noisy_code():
         assert result.extra["curve"][str(k)] == pytest.approx(np.mean(by_hand))
     assert result.main_score == pytest.approx(np.mean(by_hand))
     assert result.per_example == pytest.approx(by_hand)
+    # Each k column has its own interval, a bootstrap of its sentences' losses (here the same losses for every k).
+    expected = bootstrap_ci(by_hand, n_resamples=NoisyReconstruction().n_resamples, seed=3)
+    assert sorted(result.score_ci95) == ["k1", "k2", "k3", "k4"]
+    assert all(result.score_ci95[f"k{k}"] == pytest.approx(expected) for k in (1, 2, 3, 4))
     # The encoder saw the noisy sentences, one call per k: same words, another order for most.
     assert len(decoder.encoded) == 4
     for noisy in decoder.encoded:
