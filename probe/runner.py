@@ -31,12 +31,12 @@ from leaderboard.schema import Entry, Leaderboard, TaskResult
 from leaderboard.store import add_result, check_writable
 from probe_common.errors import DataError, ProbeError
 from probe_common.hashing import bytes_sha256, file_sha256
-from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput, example_ids_hash
+from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput
 from tasks.dataset_choice import split_files_for
 from tasks.registry import DEFAULT_TASKS, get_task
 from vae.data.corpus import Corpus, SplitFiles, load_corpus, locate
 from vae.data.registry import SPLITS
-from vae.metrics import SCORE_LABELS
+from vae.metrics import LMMetrics
 
 from .cache import CacheKey, EmbeddingCache
 from .cross_corpus import CorpusCheck
@@ -137,11 +137,9 @@ def record_run_lm_metrics(
     check_entry_clashes(board, leaderboard_path, encoder, [loaded], entry_id)
     test = loaded.splits["test"]
     scored = test.head(metrics["n_sentences"])  # train-vae scores the first N test sentences (its preset's cap)
-    output = TaskOutput(
-        scores={name: float(metrics[name]) for name in (*SCORE_LABELS, "iw_samples") if metrics.get(name) is not None},
-        n_examples=metrics["n_sentences"], examples_hash=example_ids_hash(scored.sentences),
-        extra={"n_tokens": metrics["n_tokens"], "precision": metrics["precision"],
-               "scored_by": "train-vae at the end of training (the run's metrics.json)"})
+    output = task.output_of(LMMetrics(**{field.name: metrics[field.name] for field in dataclasses.fields(LMMetrics)
+                                         if field.name in metrics}), scored.sentences)
+    output.extra["scored_by"] = "train-vae at the end of training (the run's metrics.json)"
     capped = len(scored) < len(test)
     seed = int(encoder.training_config.get("seed", 0))
     result = build_record(task, loaded.name, output, seconds=metrics.get("seconds") or 0.0, seed=seed,
@@ -298,21 +296,20 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
     repeats = (outcome.per_seed or {}).get(info.main_score) or []
     if ci95 is None and len(repeats) >= 2:  # a mean over seeds: their spread, which one run's examples do not show
         ci95 = student_t_interval(repeats)
-    if per_example is not None:
-        # Comparisons resample these values as stand-ins for the main score: their mean must be it.
-        if per_example and not math.isclose(sum(per_example) / len(per_example), main_score, rel_tol=1e-9,
-                                            abs_tol=1e-12):
-            raise ValueError(f"{info.name}: the mean of the per-example {info.main_score} is not the main score")
-        if ci95 is None and len(per_example) >= 2:
-            ci95 = bootstrap_ci(per_example, n_resamples=task.n_resamples, seed=seed)
-    # Other scores measured per example (noisy-recon's k columns): a bootstrap interval each, as of the main score.
-    score_ci95 = {}
+    score_ci95 = {}  # of the other scores measured per example (noisy-recon's k columns)
     for name, values in (outcome.per_example or {}).items():
-        if name == info.main_score or len(values) < 2:
-            continue
-        if not math.isclose(sum(values) / len(values), outcome.scores[name], rel_tol=1e-9, abs_tol=1e-12):
-            raise ValueError(f"{info.name}: the mean of the per-example {name} is not its score")
-        score_ci95[name] = bootstrap_ci(values, n_resamples=task.n_resamples, seed=seed)
+        main = name == info.main_score
+        # Comparisons resample these values as stand-ins for their score: their mean must be it.
+        if values and not math.isclose(sum(values) / len(values), outcome.scores[name], rel_tol=1e-9,
+                                       abs_tol=1e-12):
+            raise ValueError(f"{info.name}: the mean of the per-example {name} is not "
+                             f"{'the main score' if main else 'its score'}")
+        if len(values) >= 2 and not (main and ci95 is not None):
+            interval = bootstrap_ci(values, n_resamples=task.n_resamples, seed=seed)
+            if main:
+                ci95 = interval
+            else:
+                score_ci95[name] = interval
     return TaskResult(**declared, main_score=main_score, scores=outcome.scores, per_seed=outcome.per_seed or {},
                       ci95=ci95, score_ci95=score_ci95, n_examples=outcome.n_examples, seconds=seconds,
                       per_example=per_example,

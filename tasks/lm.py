@@ -8,6 +8,7 @@ from typing import ClassVar
 from probe_common.errors import ProbeError
 from tasks.base import Encoder, ScoringTask, TaskData, TaskInfo, TaskOutput, example_ids_hash
 from tasks.dataset_choice import training_corpus
+from vae.metrics import LMMetrics
 from vae.presets import DEFAULT_IW_SAMPLES
 
 
@@ -41,7 +42,11 @@ class LanguageModelling(ScoringTask):
     def run(self, encoder: Encoder, data: TaskData, seed: int = 0) -> TaskOutput:
         scorer = self.scorer_of(encoder, data)
         sentences = self.sentences(data, self.max_sentences)
-        metrics = scorer.lm_metrics(sentences, iw_samples=self.iw_samples, seed=seed)
+        return self.output_of(scorer.lm_metrics(sentences, iw_samples=self.iw_samples, seed=seed), sentences)
+
+    @staticmethod
+    def output_of(metrics: LMMetrics, sentences: list[str]) -> TaskOutput:
+        """The task's output for `metrics` measured on `sentences` (also a trained run's recorded metrics)."""
         scores = metrics.scores() | {"iw_samples": float(metrics.iw_samples)}
         return TaskOutput(scores=scores, n_examples=metrics.n_sentences, examples_hash=example_ids_hash(sentences),
-                          extra={"n_tokens": metrics.n_tokens})
+                          extra={"n_tokens": metrics.n_tokens, "precision": metrics.precision})
