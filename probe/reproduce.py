@@ -322,9 +322,10 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     entry_id = leaderboard_entry_id(spec, plan)
     # "record" 5: results carry their intervals (5: also of scores besides the main one, such as noisy-recon's k
     # columns) and what their seeds repeat, gmm-cluster averages 5 fits and resolves tied components in the
-    # authors' order (older records are scored again).
+    # authors' order; 6: few-label's SGD probe batches by sentence length and has 10 outputs, as the authors'
+    # (older records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
-                "dataset": spec.dataset, "record": 5}
+                "dataset": spec.dataset, "record": 6}
     weights = builtin_sha256(plan.row.method) if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():

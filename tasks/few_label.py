@@ -5,8 +5,9 @@ The protocol of the authors' code:
 - labelled subsets nested (100 in 500 in 1k in 2k in 10k) and drawn per seed (tasks.label_subsets); when the
   dataset's folder holds the released subsets as train.100.tsv ... train.10000.tsv, those are used instead;
 - a linear classifier on the codes as they are, never standardised (tasks.linear_probe says why);
-- early stopping on the validation loss (text_ss_ft.py); the classifier's initialisation and batch order follow
-  the seed. classifier="logistic-regression" instead chooses the L2 regularisation C on validation accuracy.
+- batches of sentences of one length, 10 outputs, early stopping on the validation loss (text_ss_ft.py,
+  tasks.linear_probe); the classifier's initialisation and batch order follow the seed.
+  classifier="logistic-regression" instead chooses the L2 regularisation C on validation accuracy.
 The authors' default fine-tunes the encoder itself (text_ss_ft.py without --freeze_enc); the paper's text trains
 the classifier "on the pretrained latent codes" (Section 3.3), which is what a probe of fixed codes does.
 """
@@ -25,7 +26,7 @@ from tasks.base import Encoder, RepresentationTask, TaskData, TaskInfo, TaskOutp
 from tasks.blas import single_threaded_blas
 from tasks.label_subsets import nested_draw, subset_files
 from tasks.linear_probe import FittedClassifier, SGDSettings, train_linear_sgd, train_logistic_regression
-from vae.data.corpus import load_corpus
+from vae.data.corpus import load_corpus, word_counts
 
 MAIN_SCORE = "accuracy"
 CLASSIFIERS = ("linear-sgd", "logistic-regression")
@@ -35,6 +36,7 @@ CLASSIFIERS = ("linear-sgd", "logistic-regression")
 class LabelledSubset:
     codes: np.ndarray
     labels: np.ndarray
+    lengths: np.ndarray  # words per sentence, by which the SGD probe batches (tasks.linear_probe)
     source: str  # "drawn" or the released file's name
 
 
@@ -80,7 +82,8 @@ class FewLabel(RepresentationTask):
         valid = (self.codes(data, "valid"), np.asarray(data.corpus("valid").labels))
         test = (self.codes(data, "test"), np.asarray(data.corpus("test").labels))
         drawn_sizes = [size for size in sizes if size not in released]
-        train = (self.codes(data, "train"), np.asarray(data.corpus("train").labels)) if drawn_sizes else None
+        train = (self.codes(data, "train"), np.asarray(data.corpus("train").labels),
+                 np.asarray(word_counts(data.corpus("train").sentences))) if drawn_sizes else None
         classes = np.unique(np.concatenate([valid[1], test[1], *(s.labels for s in released.values()),
                                             *([train[1]] if train else [])]))
         accuracies: dict[int, list[float]] = {size: [] for size in sizes}
@@ -92,7 +95,7 @@ class FewLabel(RepresentationTask):
                 rows = nested_draw(len(train[1]), drawn_sizes, np.random.default_rng([seed, draw])) if train else {}
                 for size in sizes:
                     subset = released[size] if size in released else \
-                        LabelledSubset(train[0][rows[size]], train[1][rows[size]], "drawn")
+                        LabelledSubset(*(column[rows[size]] for column in train), "drawn")
                     if len(np.unique(subset.labels)) < 2:
                         raise ProbeError(f"few-label: seed {draw} of {size} train examples ({subset.source}) holds "
                                          f"a single class")
@@ -126,7 +129,7 @@ class FewLabel(RepresentationTask):
     def fit(self, subset: LabelledSubset, valid: tuple[np.ndarray, np.ndarray], classes: np.ndarray,
             rng: np.random.Generator) -> FittedClassifier:
         if self.classifier == "linear-sgd":
-            return train_linear_sgd(subset.codes, subset.labels, *valid, classes, rng, self.sgd)
+            return train_linear_sgd(subset.codes, subset.labels, subset.lengths, *valid, classes, rng, self.sgd)
         return train_logistic_regression(subset.codes, subset.labels, *valid, self.c_grid, self.max_iter)
 
     def read_subset(self, path: Path, encoder: Encoder, data: TaskData) -> LabelledSubset:
@@ -135,4 +138,5 @@ class FewLabel(RepresentationTask):
         if corpus.labels is None:
             raise ProbeError(f"{path}: a labelled subset must be a .tsv file of label<TAB>sentence lines")
         codes = data.embed_file(corpus) if data.embed_file is not None else encoder.encode(corpus.sentences)
-        return LabelledSubset(np.asarray(codes), np.asarray(corpus.labels), path.name)
+        return LabelledSubset(np.asarray(codes), np.asarray(corpus.labels), np.asarray(word_counts(corpus.sentences)),
+                              path.name)

@@ -33,6 +33,7 @@ from sklearn.mixture import GaussianMixture
 from probe_common.errors import ProbeError
 from tasks.base import Encoder, RepresentationTask, TaskData, TaskInfo, TaskOutput, example_ids_hash
 from tasks.blas import single_threaded_blas
+from vae.data.corpus import word_counts
 
 
 @dataclass
@@ -124,7 +125,7 @@ def most_probable_example_labels(valid_proba: np.ndarray, valid_labels: np.ndarr
 
 def authors_vector_order(sentences: list[str]) -> np.ndarray:
     """The order of the authors' val.vec: by word count (data/text_data.py:185-186), file order within a length."""
-    return np.argsort([len(sentence.split()) for sentence in sentences], kind="stable")
+    return np.argsort(word_counts(sentences), kind="stable")
 
 
 def one_to_one_labels(valid_components: np.ndarray, valid_labels: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -5,8 +5,9 @@ collapsed model look better than it is; the authors feed the posterior mean stra
 (discriminator_linear.py:23-26).
 
 - `train_linear_sgd` (default): the authors' text_ss_ft.py with --freeze_enc, i.e. a linear layer on mu with
-  no dropout (discriminator_linear.py:24-26), cross-entropy, plain SGD, early stopping on the validation loss
-  with learning-rate decay, the weights of the best validation loss kept.
+  no dropout (discriminator_linear.py:24-26) and 10 outputs whatever the number of classes, cross-entropy, plain
+  SGD on batches of sentences of one length, early stopping on the validation loss with learning-rate decay, the
+  weights of the best validation loss kept.
 - `train_logistic_regression` (option): L2 logistic regression, C chosen by validation accuracy.
 """
 
@@ -16,11 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae.data.batching import equal_length_batches
+
 
 @dataclass(frozen=True)
 class SGDSettings:
     lr: float = 1.0  # text_ss_ft.py:75 (--lr); --opt sgd, --momentum 0 (text_ss_ft.py:40-41)
     batch_size: int = 16  # text_ss_ft.py:82 (params_ss_* leave batch_size unset: config_short_yelp.py:31)
+    # The linear layer's outputs: nn.Linear(nz, ncluster) (discriminator_linear.py:18) with ncluster 10 in the Yelp
+    # configs (config_short_yelp.py:38), so 8 of Yelp's 10 are never a target; more when the data has more classes.
+    n_outputs: int = 10
     max_epochs: int = 100  # config_short_yelp.py:32
     clip_grad: float = 5.0  # text_ss_ft.py:21, applied at text_ss_ft.py:340
     decay_epoch: int = 2  # text_ss_ft.py:22: epochs without improvement before the learning rate decays
@@ -30,12 +36,16 @@ class SGDSettings:
 
 @dataclass
 class LinearClassifier:
-    weight: np.ndarray  # [d, n_classes]
-    bias: np.ndarray  # [n_classes]
-    classes: np.ndarray  # the label of each output
+    weight: np.ndarray  # [d, n_outputs]
+    bias: np.ndarray  # [n_outputs]
+    classes: np.ndarray  # the label of each of the first len(classes) outputs; the others name no class
 
     def predict(self, codes: np.ndarray) -> np.ndarray:
-        return self.classes[np.argmax(np.asarray(codes, np.float64) @ self.weight + self.bias, axis=1)]
+        """The label of the highest output; where that output names no class, a label no example has, so the
+        prediction counts as wrong (text_ss_ft.py compares torch.max over all outputs with the label)."""
+        output = np.argmax(np.asarray(codes, np.float64) @ self.weight + self.bias, axis=1)
+        no_class = self.classes.max() + 1
+        return np.where(output < len(self.classes), self.classes[np.minimum(output, len(self.classes) - 1)], no_class)
 
 
 @dataclass
@@ -55,22 +65,24 @@ def mean_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
     return float(-log_probs[np.arange(len(targets)), targets].mean())
 
 
-def train_linear_sgd(codes: np.ndarray, labels: np.ndarray, valid_codes: np.ndarray, valid_labels: np.ndarray,
-                     classes: np.ndarray, rng: np.random.Generator,
+def train_linear_sgd(codes: np.ndarray, labels: np.ndarray, lengths: np.ndarray, valid_codes: np.ndarray,
+                     valid_labels: np.ndarray, classes: np.ndarray, rng: np.random.Generator,
                      settings: SGDSettings = SGDSettings()) -> FittedClassifier:
-    """The authors' frozen-encoder linear probe (text_ss_ft.py:268-418 with --freeze_enc)."""
+    """The authors' frozen-encoder linear probe (text_ss_ft.py:268-418 with --freeze_enc). `lengths` are the
+    labelled sentences' word counts: a batch holds sentences of one length (text_ss_ft.py:297)."""
     x, y = np.asarray(codes, np.float64), np.searchsorted(classes, labels)
     valid_x, valid_y = np.asarray(valid_codes, np.float64), np.searchsorted(classes, valid_labels)
+    n_outputs = max(settings.n_outputs, len(classes))
     bound = 1.0 / np.sqrt(x.shape[1])  # torch nn.Linear's default initialisation (discriminator_linear.py:18)
-    weight = rng.uniform(-bound, bound, (x.shape[1], len(classes)))
-    bias = rng.uniform(-bound, bound, len(classes))
+    weight = rng.uniform(-bound, bound, (x.shape[1], n_outputs))
+    bias = rng.uniform(-bound, bound, n_outputs)
+    batches = equal_length_batches(lengths, settings.batch_size)  # made once (text_ss_ft.py:297)
     best = (weight.copy(), bias.copy())
     best_loss = plateau_loss = 1e4  # text_ss_ft.py:283 (best_loss) and :201 (opt_dict["best_loss"])
     lr, not_improved, decays, epoch = settings.lr, 0, 0, 0
     for epoch in range(1, settings.max_epochs + 1):
-        order = rng.permutation(len(x))  # batches in a random order each epoch (text_ss_ft.py:316)
-        for start in range(0, len(order), settings.batch_size):
-            rows = order[start : start + settings.batch_size]
+        for batch in rng.permutation(len(batches)):  # in a random order each epoch (text_ss_ft.py:316)
+            rows = batches[batch]
             error = softmax(x[rows] @ weight + bias)
             error[np.arange(len(rows)), y[rows]] -= 1.0
             error /= len(rows)  # the batch's mean loss (text_ss_ft.py:337)

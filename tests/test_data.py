@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vae.data import EqualLengthBatcher, build_tokenizer, load_corpus
+from vae.data.batching import equal_length_batches
 from vae.data.corpus import locate
 from vae.data.tokenizer import decode, encode
 from probe_common.errors import DataError
@@ -224,3 +225,9 @@ def test_train_vae_takes_a_single_file_only_with_valid_and_test_files(tmp_path):
     trainer = Trainer(config, log=lambda message: None)
     assert trainer.data_files == {split: str(tmp_path / name)
                                   for split, name in (("train", "train.txt"), ("valid", "v.txt"), ("test", "t.txt"))}
+
+
+def test_equal_length_batches_cut_each_length_in_file_order():
+    # Lengths 3, 1, 3, 2, 1, 3, 3 in batches of at most 3: length 1 (rows 1, 4), 2 (row 3), 3 (rows 0, 2, 5, then 6).
+    batches = equal_length_batches(np.array([3, 1, 3, 2, 1, 3, 3]), batch_size=3)
+    assert [batch.tolist() for batch in batches] == [[1, 4], [3], [0, 2, 5], [6]]

@@ -15,7 +15,7 @@ from tasks.base import TaskData
 from tasks.few_label import FewLabel
 from tasks.gmm_cluster import (GMMCluster, authors_vector_order, fit_seed, most_probable_example_labels,
                                one_to_one_labels)
-from tasks.linear_probe import SGDSettings, train_linear_sgd
+from tasks.linear_probe import LinearClassifier, SGDSettings, train_linear_sgd
 from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
 from vae.data.corpus import Corpus
 
@@ -260,9 +260,57 @@ def test_few_label_validation_loss_stops_training_early():
     rng = np.random.default_rng(0)
     labels = rng.permutation(np.arange(400) % 2)
     codes = rng.standard_normal((400, 8)) + 3.0 * labels[:, None]
-    fitted = train_linear_sgd(codes[:200], labels[:200], codes[200:], 1 - labels[200:], np.array([0, 1]),
-                              np.random.default_rng(0))
+    fitted = train_linear_sgd(codes[:200], labels[:200], np.full(200, 5), codes[200:], 1 - labels[200:],
+                              np.array([0, 1]), np.random.default_rng(0))
     assert fitted.chosen < 30
+
+
+def test_few_label_sgd_batches_hold_one_sentence_length(monkeypatch):
+    # The authors' create_data_batch_labels: 5 sentences of 1 word, 30 of 2, 1 of 3, batches of at most 16, so
+    # each epoch makes batches of 5, 16, 14 and 1 rows (random batches of 16 would give 16, 16 and 4).
+    import tasks.linear_probe as linear_probe
+
+    rows_per_batch = []
+    original_softmax = linear_probe.softmax
+    monkeypatch.setattr(linear_probe, "softmax", lambda logits: rows_per_batch.append(len(logits)) or
+                        original_softmax(logits))
+    rng = np.random.default_rng(0)
+    labels = rng.permutation(np.arange(36) % 2)
+    lengths = np.array([2] * 15 + [1] * 5 + [2] * 15 + [3])
+    fitted = train_linear_sgd(rng.standard_normal((36, 4)), labels, lengths, rng.standard_normal((20, 4)),
+                              rng.permutation(np.arange(20) % 2), np.array([0, 1]), rng, SGDSettings(max_epochs=3))
+    assert fitted.chosen == 3
+    assert [sorted(rows_per_batch[epoch * 4 : epoch * 4 + 4]) for epoch in range(3)] == [[1, 5, 14, 16]] * 3
+    assert rows_per_batch[:4] != rows_per_batch[4:8] or rows_per_batch[4:8] != rows_per_batch[8:]  # order shuffled
+
+
+def test_few_label_sgd_probe_has_the_authors_10_outputs_and_an_unused_output_is_wrong():
+    rng = np.random.default_rng(0)
+    codes, labels = rng.standard_normal((40, 3)), rng.permutation(np.arange(40) % 2)
+    binary = train_linear_sgd(codes, labels, np.ones(40), codes, labels, np.array([0, 1]), rng,
+                              SGDSettings(max_epochs=2)).classifier
+    assert binary.weight.shape == (3, 10) and binary.bias.shape == (10,)
+    many = np.arange(40) % 12
+    assert train_linear_sgd(codes, many, np.ones(40), codes, many, np.arange(12), rng,
+                            SGDSettings(max_epochs=1)).classifier.weight.shape == (3, 12)
+    # Output 4 wins for the second code: it names no class, so that prediction matches no label.
+    weight, bias = np.zeros((1, 10)), np.zeros(10)
+    weight[0, 1], weight[0, 4] = 1.0, -1.0
+    predicted = LinearClassifier(weight, bias, np.array([3, 8])).predict(np.array([[2.0], [-2.0]]))
+    assert predicted[0] == 8 and predicted[1] not in (3, 8)
+
+
+def test_few_label_batches_by_the_word_counts_of_the_drawn_sentences():
+    data = labelled_codes({"train": 600, "valid": 100, "test": 100}, separable=True)
+    rng = np.random.default_rng(1)
+    sentences = [" ".join(["w"] * int(n)) for n in rng.integers(1, 20, 600)]
+    data.splits["train"] = Corpus("toy", "train", Path("train.tsv"), sentences, data.corpus("train").labels)
+    task = RecordingFewLabel(sizes=(100, 500), n_draws=2, sgd=SGDSettings(max_epochs=1))
+    task.run(CodesEncoder(), data, seed=0)
+    train = data.embed("train")
+    for subset in task.subsets:
+        rows = [np.flatnonzero((train == code).all(axis=1))[0] for code in subset.codes]
+        assert subset.lengths.tolist() == [len(sentences[row].split()) for row in rows]
 
 
 def write_tsv(path: Path, labels: np.ndarray, sentences: list[str]) -> None:

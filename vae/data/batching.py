@@ -36,6 +36,18 @@ def collate(token_ids: list[list[int]], index: list[int] | np.ndarray, pad_id: i
     return Batch(input_ids, lengths, torch.as_tensor(np.asarray(index), dtype=torch.long))
 
 
+def equal_length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Row indices of each batch: the rows of one length, in increasing length and stable order within a length,
+    cut into batches of at most `batch_size` (the authors' create_data_batch[_labels], data/text_data.py:177-217)."""
+    lengths = np.asarray(lengths)
+    order = np.argsort(lengths, kind="stable")
+    batches = []
+    for length in np.unique(lengths):
+        rows = order[lengths[order] == length]
+        batches.extend(rows[i : i + batch_size] for i in range(0, len(rows), batch_size))
+    return batches
+
+
 class EqualLengthBatcher:
     """Group sentences by exact length and cut each group into batches of at most `batch_size`; the order of
     batches is shuffled each epoch (seeded). Every batch holds one length, so the LSTMs run without padding or
@@ -43,12 +55,7 @@ class EqualLengthBatcher:
 
     def __init__(self, token_ids: list[list[int]], batch_size: int, pad_id: int = 0):
         self.token_ids, self.batch_size, self.pad_id = token_ids, batch_size, pad_id
-        lengths = np.array([len(ids) for ids in token_ids])
-        order = np.argsort(lengths, kind="stable")
-        self.batches = []
-        for length in np.unique(lengths):
-            rows = order[lengths[order] == length]
-            self.batches.extend(rows[i : i + batch_size] for i in range(0, len(rows), batch_size))
+        self.batches = equal_length_batches(np.array([len(ids) for ids in token_ids]), batch_size)
 
     def __len__(self) -> int:
         return len(self.batches)

@@ -46,6 +46,11 @@ class Corpus:
         return Corpus(self.name, self.split, self.path, self.sentences[:n], labels)
 
 
+def word_counts(sentences: list[str]) -> list[int]:
+    """Words per sentence: the length by which the authors' code sorts and batches sentences (data/text_data.py:185)."""
+    return [len(sentence.split()) for sentence in sentences]
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """--data-dir wins over $PROBE_DATA_DIR; one of them must be given for a named dataset."""
     value = data_dir or os.environ.get(DATA_DIR_ENV)
