@@ -36,6 +36,7 @@ class BuiltinEncoder:
     fits_on_train_split = True
     has_representation = True
     decoder = None  # no built-in decodes text
+    text_vae = None
     lm_scorer = None  # ... or scores it
     method = None
 

@@ -31,6 +31,7 @@ class PretrainedEncoder:
     has_representation = True
     decoder = None
     lm_scorer = None
+    text_vae = None
     method: str | None = None
 
     def fit(self, train: Corpus) -> None:
@@ -54,6 +55,7 @@ class TextVAEEncoder(PretrainedEncoder):
         # A plain LSTM language model (`lm` method) has no latent variable: it can only be scored as an LM.
         self.has_representation = self.model.encoder is not None
         self.decoder = VAEDecoder(self.model, self.tokenizer, device) if self.has_representation else None
+        self.text_vae = (self.model, self.tokenizer) if self.has_representation else None
         self.lm_scorer = LMScorer(self.model, self.tokenizer, device)
 
     def encode(self, sentences: list[str]) -> np.ndarray:

@@ -126,6 +126,7 @@ class Encoder(Protocol):
     decoder: TextDecoder | None  # VAE runs only
     lm_scorer: LMScorer | None  # VAE runs and LSTM-LM runs
     has_representation: bool  # False for a language model without a latent variable (decoder only)
+    text_vae: tuple | None  # (model, tokenizer) of a VAE run with an encoder, for tasks that train it further
     fits_on_train_split: bool  # built-in baselines are fitted on the task dataset's train split first
     fitted_on: dict | None  # ... and then describe that split (dataset, split, sentences, sha256)
 

@@ -9,6 +9,7 @@ collapsed model look better than it is; the authors feed the posterior mean stra
   SGD on batches of sentences of one length, early stopping on the validation loss with learning-rate decay, the
   weights of the best validation loss kept.
 - `train_logistic_regression` (option): L2 logistic regression, C chosen by validation accuracy.
+- tasks.finetune_probe: the script's default, without --freeze_enc: the encoder is trained too.
 """
 
 from __future__ import annotations
@@ -41,11 +42,50 @@ class LinearClassifier:
     classes: np.ndarray  # the label of each of the first len(classes) outputs; the others name no class
 
     def predict(self, codes: np.ndarray) -> np.ndarray:
-        """The label of the highest output; where that output names no class, a label no example has, so the
-        prediction counts as wrong (text_ss_ft.py compares torch.max over all outputs with the label)."""
-        output = np.argmax(np.asarray(codes, np.float64) @ self.weight + self.bias, axis=1)
-        no_class = self.classes.max() + 1
-        return np.where(output < len(self.classes), self.classes[np.minimum(output, len(self.classes) - 1)], no_class)
+        return labels_of_outputs(np.asarray(codes, np.float64) @ self.weight + self.bias, self.classes)
+
+
+def labels_of_outputs(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The label of each row's highest output; where that output names no class, a label no example has, so the
+    prediction counts as wrong (text_ss_ft.py compares torch.max over all outputs with the label)."""
+    output = np.argmax(logits, axis=1)
+    return np.where(output < len(classes), classes[np.minimum(output, len(classes) - 1)], classes.max() + 1)
+
+
+@dataclass
+class AuthorsPlateau:
+    """text_ss_ft.py's schedule after each epoch's validation loss: keep the best weights (:375-379); after
+    `decay_epoch` epochs above the last plateau loss, halve the learning rate and restart from the best weights
+    (:381-397); stop at the `max_decay`th halving (:403)."""
+
+    settings: SGDSettings
+    best_loss: float = 1e4  # text_ss_ft.py:283
+    plateau_loss: float = 1e4  # text_ss_ft.py:201 (opt_dict["best_loss"])
+    not_improved: int = 0
+    decays: int = 0
+
+    def __post_init__(self) -> None:
+        self.lr = self.settings.lr
+
+    def after_epoch(self, loss: float) -> tuple[bool, bool]:
+        """(a new best, so keep these weights; a decay, so restart from the best weights at self.lr)."""
+        improved = loss < self.best_loss
+        if improved:
+            self.best_loss = loss
+        decayed = False
+        if loss > self.plateau_loss:
+            self.not_improved += 1
+            if self.not_improved >= self.settings.decay_epoch:
+                self.plateau_loss, self.not_improved, self.decays = loss, 0, self.decays + 1
+                self.lr *= self.settings.lr_decay
+                decayed = True
+        else:
+            self.not_improved, self.plateau_loss = 0, loss
+        return improved, decayed
+
+    @property
+    def done(self) -> bool:
+        return self.decays == self.settings.max_decay
 
 
 @dataclass
@@ -78,8 +118,7 @@ def train_linear_sgd(codes: np.ndarray, labels: np.ndarray, lengths: np.ndarray,
     bias = rng.uniform(-bound, bound, n_outputs)
     batches = equal_length_batches(lengths, settings.batch_size)  # made once (text_ss_ft.py:297)
     best = (weight.copy(), bias.copy())
-    best_loss = plateau_loss = 1e4  # text_ss_ft.py:283 (best_loss) and :201 (opt_dict["best_loss"])
-    lr, not_improved, decays, epoch = settings.lr, 0, 0, 0
+    schedule, epoch = AuthorsPlateau(settings), 0
     for epoch in range(1, settings.max_epochs + 1):
         for batch in rng.permutation(len(batches)):  # in a random order each epoch (text_ss_ft.py:316)
             rows = batches[batch]
@@ -89,20 +128,14 @@ def train_linear_sgd(codes: np.ndarray, labels: np.ndarray, lengths: np.ndarray,
             grad_weight, grad_bias = x[rows].T @ error, error.sum(axis=0)
             norm = np.sqrt(np.sum(grad_weight**2) + np.sum(grad_bias**2))
             scale = min(1.0, settings.clip_grad / (norm + 1e-6))  # torch.nn.utils.clip_grad_norm_
-            weight -= lr * scale * grad_weight
-            bias -= lr * scale * grad_bias
-        loss = mean_cross_entropy(valid_x @ weight + bias, valid_y)
-        if loss < best_loss:  # text_ss_ft.py:375-379: keep the weights of the best validation loss
-            best_loss, best = loss, (weight.copy(), bias.copy())
-        if loss > plateau_loss:  # text_ss_ft.py:381-397: decay and restart from the best weights
-            not_improved += 1
-            if not_improved >= settings.decay_epoch:
-                plateau_loss, not_improved, decays = loss, 0, decays + 1
-                lr *= settings.lr_decay
-                weight, bias = best[0].copy(), best[1].copy()
-        else:
-            not_improved, plateau_loss = 0, loss
-        if decays == settings.max_decay:
+            weight -= schedule.lr * scale * grad_weight
+            bias -= schedule.lr * scale * grad_bias
+        improved, decayed = schedule.after_epoch(mean_cross_entropy(valid_x @ weight + bias, valid_y))
+        if improved:
+            best = (weight.copy(), bias.copy())
+        if decayed:
+            weight, bias = best[0].copy(), best[1].copy()
+        if schedule.done:
             break
     return FittedClassifier(LinearClassifier(best[0], best[1], classes), chosen=float(epoch))
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from probe_common.errors import ProbeError
 from tasks.base import Task
-from tasks.few_label import FewLabel
+from tasks.few_label import FINETUNE, FewLabel
 from tasks.gmm_cluster import GMMCluster
 from tasks.interpolation import Interpolation
 from tasks.lm import LanguageModelling
@@ -46,6 +46,8 @@ TASKS: dict[str, RegisteredTask] = {
     "lm": RegisteredTask(LanguageModelling),
     # A variant of the authors' script: as many components as classes, one-to-one assignment.
     "gmm-cluster-one2one": RegisteredTask(GMMCluster, {"one2one": True}),
+    # The script's default: the VAE's encoder is trained with the linear layer (tasks.finetune_probe).
+    "few-label-finetune": RegisteredTask(FewLabel, {"classifier": FINETUNE}),
 }
 # What `probe run-tasks` runs when no --tasks are given: the paper's seven.
 DEFAULT_TASKS: tuple[str, ...] = ("gmm-cluster", "few-label", "smoothness", "recon-bleu", "noisy-recon",

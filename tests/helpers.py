@@ -22,6 +22,7 @@ class CodesEncoder:
 
     encoder_id: str = "codes"
     decoder: object = None
+    text_vae: object = None
     has_representation: bool = True
     fits_on_train_split: bool = False
     training_config: dict = field(default_factory=dict)

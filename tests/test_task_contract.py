@@ -62,7 +62,7 @@ def test_no_task_times_itself():
 EXPECTED = {
     "gmm-cluster": (True, None), "few-label": (True, "label-curve"), "smoothness": (True, "smoothness-scatter"),
     "recon-bleu": (True, None), "noisy-recon": (False, "k-curve"), "interpolation": (None, "interpolations"),
-    "lm": (False, None), "gmm-cluster-one2one": (True, None),
+    "lm": (False, None), "gmm-cluster-one2one": (True, None), "few-label-finetune": (True, "label-curve"),
 }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 from sklearn.mixture import GaussianMixture
 
@@ -15,7 +16,9 @@ from tasks.base import TaskData
 from tasks.few_label import FewLabel
 from tasks.gmm_cluster import (GMMCluster, authors_vector_order, fit_seed, most_probable_example_labels,
                                one_to_one_labels)
+from tasks.finetune_probe import finetune_linear_sgd
 from tasks.linear_probe import LinearClassifier, SGDSettings, train_linear_sgd
+from tasks.registry import get_task
 from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
 from vae.data.corpus import Corpus
 
@@ -214,9 +217,9 @@ class RecordingFewLabel(FewLabel):
         super().__init__(**kwargs)
         self.subsets = []
 
-    def fit(self, subset, valid, classes, rng):
+    def fit(self, subset, valid, classes, rng, encoder):
         self.subsets.append(subset)
-        return super().fit(subset, valid, classes, rng)
+        return super().fit(subset, valid, classes, rng, encoder)
 
 
 def rows_of(codes: np.ndarray, subset_codes: np.ndarray) -> set[int]:
@@ -230,7 +233,7 @@ def test_few_label_subsets_are_nested_and_drawn_anew_per_seed():
     task = RecordingFewLabel(sizes=sizes, n_draws=3, sgd=SGDSettings(max_epochs=2))
     task.run(CodesEncoder(), data, seed=0)
     train = data.embed("train")
-    drawn = [[rows_of(train, task.subsets[draw * len(sizes) + i].codes) for i in range(len(sizes))]
+    drawn = [[rows_of(train, task.subsets[draw * len(sizes) + i].inputs) for i in range(len(sizes))]
              for draw in range(3)]
     for draw in drawn:
         assert [len(rows) for rows in draw] == list(sizes)
@@ -309,7 +312,7 @@ def test_few_label_batches_by_the_word_counts_of_the_drawn_sentences():
     task.run(CodesEncoder(), data, seed=0)
     train = data.embed("train")
     for subset in task.subsets:
-        rows = [np.flatnonzero((train == code).all(axis=1))[0] for code in subset.codes]
+        rows = [np.flatnonzero((train == code).all(axis=1))[0] for code in subset.inputs]
         assert subset.lengths.tolist() == [len(sentences[row].split()) for row in rows]
 
 
@@ -348,3 +351,56 @@ def test_few_label_uses_the_released_subset_files_when_the_folder_has_them(tmp_p
     del splits["train"]
     assert FewLabel().not_applicable_reason(CodesEncoder(), data) is None
     assert FewLabel(use_subset_files=False).not_applicable_reason(CodesEncoder(), data) is not None
+
+
+# ---- few-label-finetune: the authors' default, the encoder trained with the classifier --------------------
+
+
+def collapsed_text_vae(folder: Path, train_sentences: list[str]):
+    """A text VAE whose posterior mean is 0 for every sentence (a zero Gaussian head) over a random LSTM."""
+    from probe.encoders import load_encoder
+    from vae.configuration_textvae import TextVAEConfig
+    from vae.data import build_tokenizer
+    from vae.export import export_run
+    from vae.modeling_textvae import TextVAEModel
+
+    tokenizer = build_tokenizer(train_sentences)
+    config = TextVAEConfig(vocab_size=len(tokenizer), embed_dim=8, encoder_hidden_size=16, decoder_hidden_size=16,
+                           latent_dim=4, method="vae", training={"dataset": "toy"})
+    torch.manual_seed(0)
+    model = TextVAEModel(config)
+    for parameter in model.encoder.parameters():
+        torch.nn.init.uniform_(parameter, -0.5, 0.5)
+    torch.nn.init.zeros_(model.encoder.to_gaussian.weight)
+    export_run(model, tokenizer, folder, metrics=None)
+    return load_encoder(folder)
+
+
+def test_few_label_finetune_trains_a_copy_of_the_encoder_past_a_collapsed_code(tmp_path):
+    # The label is the last word; the frozen code is 0 for every sentence, so only training the encoder helps.
+    rng = np.random.default_rng(0)
+    words = ["the", "food", "was", "service", "is", "place", "and", "our", "table"]
+    splits = {}
+    for split, n in (("train", 300), ("valid", 100), ("test", 200)):
+        labels = rng.permutation(np.arange(n) % 2)
+        sentences = [" ".join([*rng.choice(words, size=rng.integers(2, 6)), "good" if label else "bad"])
+                     for label in labels]
+        splits[split] = Corpus("toy", split, Path(f"{split}.tsv"), sentences, labels.tolist())
+    encoder = collapsed_text_vae(tmp_path / "vae", splits["train"].sentences)
+    weights_before = {k: v.clone() for k, v in encoder.model.state_dict().items()}
+    data = TaskData("toy", splits, embed=lambda split: encoder.encode(splits[split].sentences), files_hash="0" * 64)
+    settings = SGDSettings(max_epochs=30)
+    frozen = run_one(FewLabel(sizes=(100,), n_draws=2, sgd=settings), encoder, data, seed=0)
+    finetuned = run_one(get_task("few-label-finetune", sizes=(100,), n_draws=2, sgd=settings), encoder, data, seed=0)
+    assert frozen.main_score == 0.5  # a constant code: one class for every sentence
+    assert finetuned.task == "few-label-finetune" and finetuned.main_score > 0.95
+    assert finetuned.extra["features"] == "the encoder fine-tuned"
+    assert all(torch.equal(weights_before[k], v) for k, v in encoder.model.state_dict().items())  # a copy trained
+    # The seed fixes the layer's initialisation, the dropout masks and the batch order.
+    train, valid = splits["train"], splits["valid"]
+    logits = [finetune_linear_sgd(*encoder.text_vae, train.sentences[:100], np.array(train.labels[:100]),
+                                  valid.sentences, np.array(valid.labels), np.array([0, 1]), seed,
+                                  SGDSettings(max_epochs=2)).classifier.logits(valid.sentences) for seed in (1, 1, 2)]
+    assert np.array_equal(logits[0], logits[1]) and not np.allclose(logits[0], logits[2])
+    assert "not a text VAE of this project" in run_one(get_task("few-label-finetune"), CodesEncoder(),
+                                                        labelled_codes(SIZES, separable=True)).reason
