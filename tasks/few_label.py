@@ -128,7 +128,8 @@ class FewLabel(RepresentationTask):
             examples_hash=example_ids_hash(data.corpus("test").sentences),
             extra={"curve": {str(s): scores[str(s)] for s in sizes}, "main_size": sizes[-1],
                    "classifier": self.classifier,
-                   "features": "the encoder fine-tuned" if self.classifier == FINETUNE else "raw codes, not standardised",
+                   "features": ("the encoder fine-tuned" if self.classifier == FINETUNE
+                                else "raw codes, not standardised"),
                    # What validation chose per size and seed: epochs trained (SGD) or C (logistic regression).
                    "chosen_C" if self.classifier == "logistic-regression" else "chosen_epochs":
                        {str(s): c for s, c in chosen.items()},

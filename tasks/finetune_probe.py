@@ -59,10 +59,9 @@ def finetune_linear_sgd(model, tokenizer, sentences: list[str], labels: np.ndarr
     rng = np.random.default_rng(seed)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        classifier = FineTunedClassifier(
-            copy.deepcopy(model.encoder).float(), nn.Linear(model.config.latent_dim, max(settings.n_outputs, len(classes))),
-            tokenizer, model.config.pad_token_id, classes, device)
-        classifier.linear.to(device)
+        linear = nn.Linear(model.config.latent_dim, max(settings.n_outputs, len(classes))).to(device)
+        classifier = FineTunedClassifier(copy.deepcopy(model.encoder).float(), linear, tokenizer,
+                                         model.config.pad_token_id, classes, device)
         parameters = [*classifier.encoder.parameters(), *classifier.linear.parameters()]
         dropout, loss_of = nn.Dropout(MU_DROPOUT), nn.CrossEntropyLoss()
         token_ids = encode_words(tokenizer, sentences)
