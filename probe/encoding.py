@@ -22,7 +22,7 @@ def posteriors(model: TextVAEModel, tokenizer, sentences: list[str], device,
     """Mean and log-variance of q(z|x) per sentence in input order, batched by length: two float32 [N, nz]."""
     token_ids = encode_words(tokenizer, sentences)
     batcher = EqualLengthBatcher(token_ids, batch_size, pad_id=model.config.pad_token_id)
-    means, logvars = encode_posteriors(model, batcher, device)
+    means, logvars = encode_posteriors(model.encoder, batcher, device)
     return means.numpy(), logvars.numpy()
 
 

@@ -19,6 +19,7 @@ from torch import nn
 from tasks.linear_probe import AuthorsPlateau, FittedClassifier, SGDSettings, labels_of_outputs, mean_cross_entropy
 from vae.data.batching import EqualLengthBatcher, equal_length_batches
 from vae.data.tokenizer import encode as encode_words
+from vae.metrics import encode_posteriors
 
 EVAL_BATCH_SIZE = 128  # text_ss_ft.py:301-307 (validation and test batches)
 MU_DROPOUT = 0.5  # discriminator_linear.py:19, applied only when the encoder is trained (:24-25)
@@ -35,19 +36,18 @@ class FineTunedClassifier:
     classes: np.ndarray
     device: torch.device
 
+    def batches(self, sentences) -> EqualLengthBatcher:
+        """A list (or object array) of sentences, tokenised and batched for scoring."""
+        return EqualLengthBatcher(encode_words(self.tokenizer, list(sentences)), EVAL_BATCH_SIZE, pad_id=self.pad_id)
+
     @torch.no_grad()
-    def logits(self, sentences) -> np.ndarray:
+    def logits(self, batcher: EqualLengthBatcher) -> np.ndarray:
         self.encoder.eval()
-        batcher = EqualLengthBatcher(encode_words(self.tokenizer, list(sentences)), EVAL_BATCH_SIZE, pad_id=self.pad_id)
-        logits = np.empty((batcher.n_sentences, self.linear.out_features))
-        for batch in batcher.epoch():
-            mean, _ = self.encoder(batch.input_ids.to(self.device), batch.lengths)
-            logits[batch.index.numpy()] = self.linear(mean).double().cpu().numpy()
-        return logits
+        means, _ = encode_posteriors(self.encoder, batcher, self.device)
+        return self.linear(means.to(self.device)).double().cpu().numpy()
 
     def predict(self, sentences) -> np.ndarray:
-        """Labels of a list (or object array) of sentences."""
-        return labels_of_outputs(self.logits(sentences), self.classes)
+        return labels_of_outputs(self.logits(self.batches(sentences)), self.classes)
 
 
 def finetune_linear_sgd(model, tokenizer, sentences: list[str], labels: np.ndarray, valid_sentences: list[str],
@@ -66,8 +66,10 @@ def finetune_linear_sgd(model, tokenizer, sentences: list[str], labels: np.ndarr
         dropout, loss_of = nn.Dropout(MU_DROPOUT), nn.CrossEntropyLoss()
         token_ids = encode_words(tokenizer, sentences)
         targets = torch.as_tensor(np.searchsorted(classes, labels), device=device)
-        valid_targets = np.searchsorted(classes, valid_labels)
-        batches = equal_length_batches(np.array([len(ids) for ids in token_ids]), settings.batch_size)
+        valid_batches, valid_targets = classifier.batches(valid_sentences), np.searchsorted(classes, valid_labels)
+        # Made once (text_ss_ft.py:297): each batch's token ids and targets.
+        batches = [(torch.as_tensor(np.array([token_ids[row] for row in rows]), device=device), targets[rows])
+                   for rows in equal_length_batches(np.array([len(ids) for ids in token_ids]), settings.batch_size)]
         schedule, epoch = AuthorsPlateau(settings), 0
         best = state_of(classifier)
         for epoch in range(1, settings.max_epochs + 1):
@@ -75,15 +77,14 @@ def finetune_linear_sgd(model, tokenizer, sentences: list[str], labels: np.ndarr
             # Plain SGD keeps no state: a new one each epoch is the authors' rebuild at each decay (text_ss_ft.py:391).
             optimizer = torch.optim.SGD(parameters, lr=schedule.lr)
             for batch in rng.permutation(len(batches)):  # in a random order each epoch (text_ss_ft.py:316)
-                rows = batches[batch]
-                input_ids = torch.as_tensor(np.array([token_ids[row] for row in rows]), device=device)
-                mean, _ = classifier.encoder(input_ids, torch.full((len(rows),), input_ids.size(1)))
-                loss = loss_of(classifier.linear(dropout(mean)), targets[torch.as_tensor(rows, device=device)])
+                input_ids, batch_targets = batches[batch]
+                mean, _ = classifier.encoder(input_ids, torch.full((len(input_ids),), input_ids.size(1)))
+                loss = loss_of(classifier.linear(dropout(mean)), batch_targets)
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(parameters, settings.clip_grad)
                 optimizer.step()
-            valid_loss = mean_cross_entropy(classifier.logits(valid_sentences), valid_targets)
+            valid_loss = mean_cross_entropy(classifier.logits(valid_batches), valid_targets)
             improved, decayed = schedule.after_epoch(valid_loss)
             if improved:
                 best = state_of(classifier)

@@ -398,9 +398,10 @@ def test_few_label_finetune_trains_a_copy_of_the_encoder_past_a_collapsed_code(t
     assert all(torch.equal(weights_before[k], v) for k, v in encoder.model.state_dict().items())  # a copy trained
     # The seed fixes the layer's initialisation, the dropout masks and the batch order.
     train, valid = splits["train"], splits["valid"]
-    logits = [finetune_linear_sgd(*encoder.text_vae, train.sentences[:100], np.array(train.labels[:100]),
-                                  valid.sentences, np.array(valid.labels), np.array([0, 1]), seed,
-                                  SGDSettings(max_epochs=2)).classifier.logits(valid.sentences) for seed in (1, 1, 2)]
+    classifiers = [finetune_linear_sgd(*encoder.text_vae, train.sentences[:100], np.array(train.labels[:100]),
+                                       valid.sentences, np.array(valid.labels), np.array([0, 1]), seed,
+                                       SGDSettings(max_epochs=2)).classifier for seed in (1, 1, 2)]
+    logits = [classifier.logits(classifier.batches(valid.sentences)) for classifier in classifiers]
     assert np.array_equal(logits[0], logits[1]) and not np.allclose(logits[0], logits[2])
     assert "not a text VAE of this project" in run_one(get_task("few-label-finetune"), CodesEncoder(),
                                                         labelled_codes(SIZES, separable=True)).reason

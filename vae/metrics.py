@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from .data.batching import EqualLengthBatcher
-from .modeling_textvae import TextVAEModel
+from .modeling_textvae import GaussianLSTMEncoder, TextVAEModel
 from .objectives import gaussian_kl_per_dim, importance_log_weights, iwae_log_likelihood
 from .precision import autocast
 from .presets import DEFAULT_IW_SAMPLES
@@ -96,13 +96,14 @@ def mutual_information(mean: torch.Tensor, logvar: torch.Tensor, chunk: int = 25
 
 
 @torch.no_grad()
-def encode_posteriors(model: TextVAEModel, batcher: EqualLengthBatcher, device) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_posteriors(encoder: GaussianLSTMEncoder, batcher: EqualLengthBatcher,
+                      device) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior means and log-variances in corpus order: two [N, nz] tensors on the CPU."""
-    nz = model.config.latent_dim
+    nz = encoder.to_gaussian.out_features // 2
     means = torch.empty(batcher.n_sentences, nz)
     logvars = torch.empty(batcher.n_sentences, nz)
     for batch in batcher.epoch():
-        mean, logvar = model.encoder(batch.input_ids.to(device), batch.lengths)
+        mean, logvar = encoder(batch.input_ids.to(device), batch.lengths)
         means[batch.index], logvars[batch.index] = mean.float().cpu(), logvar.float().cpu()
     return means, logvars
 
@@ -189,6 +190,6 @@ def _tracked(batcher: EqualLengthBatcher, progress):
 
 def posterior_statistics(model: TextVAEModel, batcher: EqualLengthBatcher, device) -> dict:
     """AU and MI of a set: cheap enough to log every epoch."""
-    means, logvars = encode_posteriors(model, batcher, device)
+    means, logvars = encode_posteriors(model.encoder, batcher, device)
     return {"au": active_units(means), "mi": mutual_information(means, logvars)}
 
