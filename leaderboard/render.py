@@ -44,6 +44,9 @@ class _PlotKind:
     log_x: bool = False
 
 
+# Each curve of a plot gets its own hollow marker, so a curve lying on another (two collapsed rows at the majority
+# class) still shows.
+_CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 # Table 5's smoothness: the word edit distance of an input pair (y) against the L2 distance of its codes (x).
 # Codes of different encoders live on different scales, so each encoder's distances are divided by their median.
 _SCATTER_X, _SCATTER_Y = "latent L2 distance (÷ its median per encoder)", "word edit distance of the input pair"
@@ -190,9 +193,10 @@ def _curve_section(kind: _PlotKind, groups: _PlotGroups) -> str:
         parts.append(_note(f"No {kind.section.lower()} on this board."))
     for key, results in sorted(groups.items()):
         figure, axes = _new_figure()
-        for entry_id, result in results:
+        for number, (entry_id, result) in enumerate(results):
             points = _curve(entry_id, result)
-            axes.plot(points[:, 0], points[:, 1], marker="o", label=entry_id)
+            axes.plot(points[:, 0], points[:, 1], marker=_CURVE_MARKERS[number % len(_CURVE_MARKERS)],
+                      fillstyle="none", label=entry_id)
         if kind.log_x:
             axes.set_xscale("log")
         y_label = _y_label(results)
