@@ -81,6 +81,8 @@ def main() -> None:
             for worker in workers:
                 output, _ = worker.communicate()
                 if worker.returncode != 0:
+                    for other in workers:
+                        other.kill()
                     raise SystemExit(f"a run failed (exit {worker.returncode}); its error is above")
                 results.append(json.loads(output.strip().splitlines()[-1]))
                 print(json.dumps(results[-1]), flush=True)
