@@ -50,6 +50,10 @@ _CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 # Table 5's smoothness: the word edit distance of an input pair (y) against the L2 distance of its codes (x).
 # Codes of different encoders live on different scales, so each encoder's distances are divided by their median.
 _SCATTER_X, _SCATTER_Y = "latent L2 distance (÷ its median per encoder)", "word edit distance of the input pair"
+# A task measured at several sizes (numbers of labels, of word swaps) has one number in the table.
+_CURVE_COLUMNS_NOTE = (" {}: one number for all the sizes a task measured (few-label: with the most labels run; "
+                       "noisy-recon: the mean over k); the curves below give each size.")
+
 # The plot kinds the page draws, by the name a result gives in its `plot` field (tasks.base.PLOT_KINDS).
 PLOT_KINDS = {
     "label-curve": _PlotKind("Scores against the number of labels", "curve", "number of labelled examples", True),
@@ -128,13 +132,17 @@ def _table_section(board: Leaderboard) -> str:
         trained = _quick_training(entry.training_config)
         below = f"<br><small>† {_e(trained)}</small>" if trained else ""
         body.append(f"<tr><td>{_e(entry_id)}{below}</td>{scores}</tr>")
-    legend = _note("↑ higher is better, ↓ lower is better; unmarked: descriptive or unknown. "
-                   "Under each score: its 95% interval and n, the number of examples it was measured on. "
-                   "† a quick run: trained with a shorter preset or options, or scored on the first N sentences "
-                   "of each split; not comparable with a full run.")
+    legend = ("↑ higher is better, ↓ lower is better; unmarked: descriptive or unknown. "
+              "Under each score: its 95% interval and n, the number of examples it was measured on. "
+              "† a quick run: trained with a shorter preset or options, or scored on the first N sentences "
+              "of each split; not comparable with a full run.")
+    curve_columns = sorted({result.key for entry in board.entries.values() for result in entry.results.values()
+                            if result.plot in PLOT_KINDS and PLOT_KINDS[result.plot].extra_key == "curve"})
+    if curve_columns:
+        legend += _CURVE_COLUMNS_NOTE.format(", ".join(curve_columns))
     return (
         "<h2>Scores</h2>\n<table>\n"
-        f"<thead><tr>{header}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n" + legend
+        f"<thead><tr>{header}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n" + _note(legend)
     )
 
 

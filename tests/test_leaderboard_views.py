@@ -198,6 +198,8 @@ def test_render_draws_what_each_result_asks_for_with_its_own_labels(tmp_path):
         "pairs/yelp: Pearson r ↑; word edit distance of the input pair against latent L2 distance (÷ its median per encoder)",
     ]
     assert "<th>few-label/yelp ↑</th>" in page and "<th>my-noise/yelp ↓</th>" in page
+    # The table says which of a curve's sizes its columns hold; few-label's record here asks for no curve.
+    assert " my-noise/yelp, my-probe/yelp: one number for all the sizes a task measured" in page
 
 
 def test_render_shows_interpolations_of_results_that_ask_for_them(tmp_path):
