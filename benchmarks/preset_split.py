@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-LABEL_SIZES = ("100", "500", "1000", "2000", "10000")
 
 
 def train_and_score(run_dir: Path, seed: int, pretrain_epochs: int, preset: str, device: str,
                     data_dir: str | None) -> dict:
     """One run: the preset with `pretrain_epochs` of its epochs on the autoencoder, then table8's two tasks."""
     from probe.runner import run_tasks
+    from tasks.few_label import FewLabel
     from vae import presets
     from vae.progress import show_library_bars
     from vae.train import TrainConfig, train_vae
@@ -46,7 +46,7 @@ def train_and_score(run_dir: Path, seed: int, pretrain_epochs: int, preset: str,
                         log=lambda _message: None)
     scores = {result.task: dict(result.scores) for result in results}
     return {"seed": seed, "pretrain_epochs": pretrain_epochs, **{k: metrics[k] for k in ("au", "kl", "mi", "nll")},
-            "few_label": {size: scores["few-label"][size] for size in LABEL_SIZES},
+            "few_label": {str(size): scores["few-label"][str(size)] for size in FewLabel().sizes},
             "few_label_std_100": scores["few-label"]["std_100"], "gmm_cluster": scores["gmm-cluster"]["accuracy"],
             "train_seconds": round(trained - started, 1), "score_seconds": round(time.perf_counter() - trained, 1)}
 

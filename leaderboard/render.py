@@ -86,7 +86,9 @@ def render_html(board: Leaderboard, out_path: str | os.PathLike, title: str = "L
     """
     plotted = _results_by_plot(board)
     sections = [preamble_html] if preamble_html else []
-    sections.append(_table_section(board))
+    curve_columns = sorted(key for kind_name, kind in PLOT_KINDS.items() if kind.extra_key == "curve"
+                           for key in plotted.get(kind_name, {}))
+    sections.append(_table_section(board, curve_columns))
     for kind_name, kind in PLOT_KINDS.items():
         groups = plotted.get(kind_name, {})
         if kind.extra_key == "curve":
@@ -119,7 +121,8 @@ def _note(text: str) -> str:
     return f'<p class="note">{_e(text)}</p>'
 
 
-def _table_section(board: Leaderboard) -> str:
+def _table_section(board: Leaderboard, curve_columns: list[str]) -> str:
+    """The scores table; its note names `curve_columns`, whose curves the page draws below."""
     columns, rows = show_table(board)
     if not rows:
         return "<h2>Scores</h2>\n" + _note("No results yet.")
@@ -136,8 +139,6 @@ def _table_section(board: Leaderboard) -> str:
               "Under each score: its 95% interval and n, the number of examples it was measured on. "
               "† a quick run: trained with a shorter preset or options, or scored on the first N sentences "
               "of each split; not comparable with a full run.")
-    curve_columns = sorted({result.key for entry in board.entries.values() for result in entry.results.values()
-                            if result.plot in PLOT_KINDS and PLOT_KINDS[result.plot].extra_key == "curve"})
     if curve_columns:
         legend += _CURVE_COLUMNS_NOTE.format(", ".join(curve_columns))
     return (
