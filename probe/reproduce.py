@@ -312,6 +312,10 @@ def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> d
 
 # ---- scores -------------------------------------------------------------------------------------------------
 
+# Tasks whose scores changed after record 6. smoothness 2: the PCC's interval resamples the test sentences too.
+TASK_REVISIONS = {"smoothness": 2}
+
+
 def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: Log,
                 say: Callable[[str], None]) -> dict:
     """{task: {"status", "scores", "reason", "n_examples"}} of the run: from OUT/scores/
@@ -326,6 +330,9 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
     # (older records are scored again).
     settings = {"tasks": list(spec.tasks), "max_sentences": options.max_sentences, "seed": plan.seed,
                 "dataset": spec.dataset, "record": 6}
+    revisions = {task: TASK_REVISIONS[task] for task in spec.tasks if task in TASK_REVISIONS}
+    if revisions:  # only the tables of a changed task are scored again
+        settings["revisions"] = revisions
     weights = builtin_sha256(plan.row.method) if plan.row.builtin else weights_sha256(plan.run_dir)
     record_path = options.out / "scores" / spec.name / f"{plan.row.key}-seed{plan.seed}.json"
     if record_path.is_file():
@@ -347,7 +354,8 @@ def task_scores(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, log: 
                              "ci95": list(result.ci95) if result.ci95 else None,
                              "score_ci95": {name: list(interval) for name, interval in result.score_ci95.items()},
                              "per_seed": {name: list(values) for name, values in result.per_seed.items()},
-                             "per_seed_unit": result.extra.get("per_seed_unit")}
+                             "per_seed_unit": result.extra.get("per_seed_unit"),
+                             "bootstrap_unit": result.extra.get("bootstrap_unit")}
                for result in results}
     atomic.write_json(record_path, {"entry_id": entry_id, "weights_sha256": weights, "settings": settings,
                                     "results": by_task})
@@ -415,7 +423,8 @@ def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | 
         (result.get("score_ci95") or {}).get(column.score)
     if interval:
         low, high = interval
-        return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} examples"
+        unit = result.get("bootstrap_unit") or "examples"
+        return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} {unit}"
     return None, "no interval: one run's number" if column.task is None else "no interval recorded for this score"
 
 

@@ -315,6 +315,7 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
                       per_example=per_example,
                       example_ids_hash=outcome.examples_hash,
                       extra={**outcome.extra, **({"per_seed_unit": info.per_seed_unit} if outcome.per_seed else {}),
+                             **({"bootstrap_unit": info.bootstrap_unit} if info.bootstrap_unit != "examples" else {}),
                              **(run_extra or {})})
 
 

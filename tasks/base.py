@@ -48,6 +48,7 @@ class TaskInfo:
     needs_splits: tuple[str, ...] = ()  # splits besides `split` that the task reads (e.g. train to fit a probe)
     plot: PlotKind | None = None  # how the report draws the result; None: the table only
     per_seed_unit: str = "seeds"  # what TaskOutput.per_seed repeats, for readers: "label draws", "GMM fits"
+    bootstrap_unit: str = "examples"  # what a bootstrap ci95 resamples (n_examples of them), for readers
 
     def __post_init__(self) -> None:
         # Declarations are code: a typo here is a bug, so it fails on import rather than in a report.

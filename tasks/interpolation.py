@@ -24,7 +24,8 @@ def interpolation_path(z0: np.ndarray, z1: np.ndarray, n_points: int) -> np.ndar
 class Interpolation(DecodingTask):
     """Decoded interpolations between 10 pairs of prior samples z ~ N(0, I) (Appendix D.1) and 10 pairs of
     posterior samples z ~ q(z|x) of random test sentences (Appendix D.2), 11 points per path (t = 0, 0.1, ..., 1:
-    each example of Tables 7, 12 and 13 has 11 sentences; the authors' repository has no interpolation code).
+    each example of Tables 12 and 13 has 11 sentences, and Table 7 shows every second one; the authors' repository
+    has no interpolation code).
 
     The output is mainly text for the report (extra["interpolations"]). The main score is only a descriptive
     statistic: the mean number of distinct sentences along a path (1 = the path never leaves one sentence,

@@ -20,13 +20,14 @@ MAIN_SCORE = "pcc"
 class Smoothness(RepresentationTask):
     n_pairs: int = 100_000  # Section 3.2: "we randomly sample 100k sentence pairs"
     scatter_size: int = 500  # pairs kept in extra["scatter"] for the report's plot
-    n_resamples: int = 1000  # bootstrap resamples of the pairs for ci95
+    n_resamples: int = 1000  # bootstrap resamples of the test sentences (and of the pairs) for ci95
 
     info: ClassVar[TaskInfo] = TaskInfo(
         # Higher is smoother: code distances that follow the edit distance (Table 5).
         name="smoothness", paper_ref="Table 5, Section 3.2", default_dataset="snli", split="test",
         main_score=MAIN_SCORE, higher_is_better=True,
         main_score_label="Pearson r of code L2 distance and word edit distance", plot="smoothness-scatter",
+        bootstrap_unit="pairs and their test sentences",
     )
 
     def not_applicable_reason(self, encoder: Encoder, data: TaskData) -> str | None:
@@ -50,7 +51,8 @@ class Smoothness(RepresentationTask):
         return TaskOutput(
             scores={MAIN_SCORE: pcc, "mean_latent_distance": float(latent_distance.mean()),
                     "mean_edit_distance": float(edit_distance.mean())},
-            ci95=bootstrap_pearson_ci(latent_distance, edit_distance, self.n_resamples, seed),
+            ci95=sentence_bootstrap_pearson_ci(latent_distance, edit_distance, first, second, len(sentences),
+                                               self.n_resamples, seed),
             n_examples=self.n_pairs,
             extra={"scatter": np.round(scatter, 4).tolist()},
         )
@@ -77,12 +79,29 @@ def word_character(index: int) -> str:
     return chr(index + 0x800 if index >= 0xD800 else index)
 
 
-def bootstrap_pearson_ci(x: np.ndarray, y: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
-    """Percentile 95% interval of the PCC over pairs resampled with replacement (seeded)."""
+def weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+    """Pearson r of the pairs (x, y) each counted `weights` times (integer weights: the r of the repeated rows)."""
+    total = weights.sum()
+    if total == 0:
+        return float("nan")
+    dx, dy = x - (weights @ x) / total, y - (weights @ y) / total
+    covariance, var_x, var_y = weights @ (dx * dy), weights @ (dx * dx), weights @ (dy * dy)
+    return float(covariance / np.sqrt(var_x * var_y)) if var_x > 0 and var_y > 0 else float("nan")
+
+
+def sentence_bootstrap_pearson_ci(x: np.ndarray, y: np.ndarray, first: np.ndarray, second: np.ndarray,
+                                  n_sentences: int, n_resamples: int, seed: int) -> tuple[float, float]:
+    """Percentile 95% interval of the PCC over test sets resampled sentence by sentence (seeded).
+
+    Each sentence is in about 2 * n_pairs / n_sentences pairs, so the pairs are not independent and resampling
+    them alone gives too narrow an interval. A resample draws the n sentences with replacement (counts c) and the
+    pairs with replacement (counts m); pair (i, j) then weighs m * c_i * c_j, in proportion to how often it would be
+    drawn from the resampled test set."""
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(n_resamples):
-        rows = rng.integers(len(x), size=len(x))
-        values.append(np.corrcoef(x[rows], y[rows])[0, 1])
+        sentence_counts = np.bincount(rng.integers(n_sentences, size=n_sentences), minlength=n_sentences)
+        pair_counts = np.bincount(rng.integers(len(x), size=len(x)), minlength=len(x))
+        values.append(weighted_pearson(x, y, pair_counts * sentence_counts[first] * sentence_counts[second]))
     low, high = np.nanpercentile(values, [2.5, 97.5])
     return float(low), float(high)

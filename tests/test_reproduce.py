@@ -395,7 +395,8 @@ def test_several_seeds_give_each_cell_the_mean_and_std_of_the_seeds_runs(data_di
     assert [board.entries[f"table3/lm/seed{seed}"].results["lm/ptb"].main_score for seed in (783435, 783436)] == ppls
 
 
-def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_table(data_dir, tmp_path):
+def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_table(data_dir, tmp_path,
+                                                                                      monkeypatch):
     out = tmp_path / "out"
     command = ["reproduce", "tables4-6", "--rows", "ae", "--out", str(out), "--data-dir", str(data_dir),
                "--max-sentences", "300", *QUICK]
@@ -411,7 +412,22 @@ def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_t
     for k in "1234":  # Table 6's columns: each its own bootstrap over the test sentences, not only their mean
         low, high = cells[k]["ci95"]
         assert low < cells[k]["mean"] < high and cells[k]["ci95_over"] == "bootstrap over 300 examples"
+    assert cells["PCC"]["ci95_over"] == "bootstrap over 100,000 pairs and their test sentences"
     assert "# Tables 4–6: Reconstruction BLEU, smoothness" in (out / "tables4-6.md").read_text(encoding="utf-8")
+
+    # Scores recorded before smoothness' interval changed (no "revisions") are scored again; current ones are not.
+    import probe.runner
+
+    scored = []
+    real_run_tasks = probe.runner.run_tasks
+    monkeypatch.setattr(probe.runner, "run_tasks", lambda *args, **kwargs: scored.append(1) or
+                        real_run_tasks(*args, **kwargs))
+    assert runner.invoke(app, command).exit_code == 0 and scored == []
+    record_path = out / "scores" / "tables4-6" / "ae-seed783435.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    assert record["settings"].pop("revisions") == {"smoothness": 2}
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    assert runner.invoke(app, command).exit_code == 0 and scored == [1]
 
 
 def test_each_column_marks_its_best_mean_in_the_scores_direction():

@@ -19,7 +19,8 @@ from tasks.gmm_cluster import (GMMCluster, authors_vector_order, fit_seed, most_
 from tasks.finetune_probe import finetune_linear_sgd
 from tasks.linear_probe import LinearClassifier, SGDSettings, train_linear_sgd
 from tasks.registry import get_task
-from tasks.smoothness import Smoothness, random_pairs, word_edit_distances
+from tasks.smoothness import (Smoothness, random_pairs, sentence_bootstrap_pearson_ci, weighted_pearson,
+                              word_edit_distances)
 from vae.data.corpus import Corpus
 
 from helpers import CodesEncoder
@@ -206,6 +207,34 @@ def test_smoothness_of_random_codes_is_near_zero():
     assert abs(result.main_score) < 0.05
     assert result.n_examples == 20_000 and result.per_example is None
 
+
+
+def test_weighted_pearson_is_the_pearson_of_repeated_rows():
+    rng = np.random.default_rng(0)
+    x, weights = rng.standard_normal(50), rng.integers(0, 4, size=50)
+    y = x + rng.standard_normal(50)
+    repeated = np.corrcoef(np.repeat(x, weights), np.repeat(y, weights))[0, 1]
+    assert weighted_pearson(x, y, weights) == pytest.approx(repeated, abs=1e-12)
+
+
+def test_smoothness_interval_is_as_wide_as_the_spread_over_test_sets():
+    # Many pairs share each of few sentences. The PCC's spread over independently drawn test sets (computed
+    # directly here) is what the interval must reflect; resampling the pairs alone gave 1/8 of this width.
+    rng = np.random.default_rng(0)
+    n_sentences, n_pairs = 60, 5000
+
+    def test_set():
+        codes = rng.standard_normal(n_sentences)
+        edits = codes + rng.standard_normal(n_sentences)  # an edit-distance feature that follows the code
+        first, second = random_pairs(n_sentences, n_pairs, rng)
+        return np.abs(codes[first] - codes[second]), np.abs(edits[first] - edits[second]), first, second
+
+    spread_width = 3.92 * np.std([np.corrcoef(*test_set()[:2])[0, 1] for _ in range(300)])
+    widths = []
+    for seed in range(5):
+        low, high = sentence_bootstrap_pearson_ci(*test_set(), n_sentences, n_resamples=300, seed=seed)
+        widths.append(high - low)
+    assert 0.7 * spread_width < np.mean(widths) < 1.4 * spread_width
 
 # ---- few-label: the authors' protocol ---------------------------------------------------------------
 
