@@ -420,8 +420,12 @@ def test_tables4_6_train_the_snli_rows_once_and_set_each_column_beside_its_own_t
 
     scored = []
     real_run_tasks = probe.runner.run_tasks
-    monkeypatch.setattr(probe.runner, "run_tasks", lambda *args, **kwargs: scored.append(1) or
-                        real_run_tasks(*args, **kwargs))
+
+    def counted_run_tasks(*args, **kwargs):
+        scored.append(1)
+        return real_run_tasks(*args, **kwargs)
+
+    monkeypatch.setattr(probe.runner, "run_tasks", counted_run_tasks)
     assert runner.invoke(app, command).exit_code == 0 and scored == []
     record_path = out / "scores" / "tables4-6" / "ae-seed783435.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))

@@ -208,7 +208,6 @@ def test_smoothness_of_random_codes_is_near_zero():
     assert result.n_examples == 20_000 and result.per_example is None
 
 
-
 def test_weighted_pearson_is_the_pearson_of_repeated_rows():
     rng = np.random.default_rng(0)
     x, weights = rng.standard_normal(50), rng.integers(0, 4, size=50)
@@ -235,6 +234,7 @@ def test_smoothness_interval_is_as_wide_as_the_spread_over_test_sets():
         low, high = sentence_bootstrap_pearson_ci(*test_set(), n_sentences, n_resamples=300, seed=seed)
         widths.append(high - low)
     assert 0.7 * spread_width < np.mean(widths) < 1.4 * spread_width
+
 
 # ---- few-label: the authors' protocol ---------------------------------------------------------------
 
