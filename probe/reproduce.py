@@ -423,7 +423,7 @@ def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | 
         (result.get("score_ci95") or {}).get(column.score)
     if interval:
         low, high = interval
-        unit = result.get("bootstrap_unit") or "examples"
+        unit = result.get("bootstrap_unit") or "examples"  # recorded only where a task resamples something else
         return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} {unit}"
     return None, "no interval: one run's number" if column.task is None else "no interval recorded for this score"
 

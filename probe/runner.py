@@ -31,7 +31,7 @@ from leaderboard.schema import Entry, Leaderboard, TaskResult
 from leaderboard.store import add_result, check_writable
 from probe_common.errors import DataError, ProbeError
 from probe_common.hashing import bytes_sha256, file_sha256
-from tasks.base import Encoder, NotApplicable, Task, TaskData, TaskOutput
+from tasks.base import DEFAULT_BOOTSTRAP_UNIT, Encoder, NotApplicable, Task, TaskData, TaskOutput
 from tasks.dataset_choice import split_files_for
 from tasks.registry import DEFAULT_TASKS, get_task
 from vae.data.corpus import Corpus, SplitFiles, load_corpus, locate
@@ -315,7 +315,8 @@ def build_record(task: Task, dataset: str, outcome: TaskOutput | NotApplicable, 
                       per_example=per_example,
                       example_ids_hash=outcome.examples_hash,
                       extra={**outcome.extra, **({"per_seed_unit": info.per_seed_unit} if outcome.per_seed else {}),
-                             **({"bootstrap_unit": info.bootstrap_unit} if info.bootstrap_unit != "examples" else {}),
+                             **({"bootstrap_unit": info.bootstrap_unit}
+                                if info.bootstrap_unit != DEFAULT_BOOTSTRAP_UNIT else {}),
                              **(run_extra or {})})
 
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 PlotKind = Literal["label-curve", "k-curve", "smoothness-scatter", "interpolations"]
 PLOT_KINDS: tuple[str, ...] = ("label-curve", "k-curve", "smoothness-scatter", "interpolations")
 
+DEFAULT_BOOTSTRAP_UNIT = "examples"  # a bootstrap over the test examples, each drawn alone
+
 
 @dataclass(frozen=True, kw_only=True)
 class TaskInfo:
@@ -48,7 +50,7 @@ class TaskInfo:
     needs_splits: tuple[str, ...] = ()  # splits besides `split` that the task reads (e.g. train to fit a probe)
     plot: PlotKind | None = None  # how the report draws the result; None: the table only
     per_seed_unit: str = "seeds"  # what TaskOutput.per_seed repeats, for readers: "label draws", "GMM fits"
-    bootstrap_unit: str = "examples"  # what a bootstrap ci95 resamples (n_examples of them), for readers
+    bootstrap_unit: str = DEFAULT_BOOTSTRAP_UNIT  # what a bootstrap ci95 resamples (n_examples of them)
 
     def __post_init__(self) -> None:
         # Declarations are code: a typo here is a bug, so it fails on import rather than in a report.
