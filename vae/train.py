@@ -105,7 +105,7 @@ RUN_DEFINING = (("dataset", "dataset"), ("method", "--method"), ("lam", "--lam")
 # run may change them.
 OPTION_FIELDS = ("max_epochs", "cyclic_max_epochs", "pretrain_epochs", "iw_samples", "max_train_sentences")
 # Preset fields added after runs began to record their settings, with the value that reproduces what those runs did.
-ADDED_PRESET_FIELDS = {"budget_in_updates": False}
+ADDED_PRESET_FIELDS = {"budget_in_updates": False, "min_word_count": 1}
 
 
 def preset_changes(stored: dict, preset: Preset, method: Method) -> list[str]:
@@ -271,7 +271,7 @@ class Trainer:
         train = load_corpus(config.dataset, "train", config.data_dir, files).head(preset.max_train_sentences)
         valid = load_corpus(config.dataset, "valid", config.data_dir, files).head(preset.max_eval_sentences)
         test = load_corpus(config.dataset, "test", config.data_dir, files).head(preset.max_eval_sentences)
-        self.tokenizer = build_tokenizer(train.sentences)
+        self.tokenizer = build_tokenizer(train.sentences, preset.min_word_count)
         self.splits = {
             split.split: EqualLengthBatcher(encode(self.tokenizer, split.sentences), preset.batch_size)
             for split in (train, valid, test)

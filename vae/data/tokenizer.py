@@ -13,10 +13,14 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # ids 0..3
 
 
-def build_tokenizer(train_sentences: list[str]) -> PreTrainedTokenizerFast:
-    """Every word of the training split gets an id (as He et al. 2019); <s> ... </s> wrap each sentence."""
+def build_tokenizer(train_sentences: list[str], min_count: int = 1) -> PreTrainedTokenizerFast:
+    """Every word seen at least `min_count` times in the training split gets an id (1: every word, as He et al.
+    2019); the others read as <unk>. <s> ... </s> wrap each sentence."""
+    if min_count < 1:
+        raise ValueError(f"min_count must be at least 1, got {min_count}")
     counts = Counter(word for sentence in train_sentences for word in sentence.split())
-    words = [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if w not in SPECIAL_TOKENS]
+    words = [w for w, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+             if n >= min_count and w not in SPECIAL_TOKENS]
     vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + tuple(words))}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token=UNK))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
