@@ -148,6 +148,9 @@ def train_vae_command(
                                        "authors'); with --resume: the run's."),
     epochs: Optional[int] = Epochs,
     max_train_sentences: Optional[int] = MaxTrainSentences,
+    min_word_count: Optional[int] = typer.Option(None, "--min-word-count", min=1, help="Words seen fewer times in "
+                                                 "the training sentences read as <unk> (overrides the preset; 1: "
+                                                 "every word)."),
     iw_samples: Optional[int] = typer.Option(None, "--iw-samples", min=1, help="Importance samples for the test "
                                              "NLL (overrides the preset; the paper uses 1000)."),
     free_bits_per: Optional[FreeBitsPer] = typer.Option(None, "--free-bits-per", help="Threshold each example's "
@@ -167,7 +170,7 @@ def train_vae_command(
         dataset=dataset, method=method, lam=lam, preset=preset, data_dir=str(data_dir) if data_dir else None,
         valid=str(valid) if valid else None, test=str(test) if test else None,
         run_dir=str(run_dir) if run_dir else None, device=device, seed=seed, epochs=epochs,
-        max_train_sentences=max_train_sentences, iw_samples=iw_samples,
+        max_train_sentences=max_train_sentences, min_word_count=min_word_count, iw_samples=iw_samples,
         free_bits_per=free_bits_per.value if free_bits_per else None,
         precision=precision.value if precision else None, resume=resume, progress=progress,
     )

@@ -132,6 +132,7 @@ def test_ctrl_c_exits_with_status_130_without_a_traceback(command, monkeypatch, 
 @pytest.mark.parametrize("command, option, value", [
     ("train-vae", "--epochs", "0"), ("train-vae", "--max-train-sentences", "0"),
     ("train-vae", "--max-train-sentences", "-1"), ("train-vae", "--iw-samples", "0"),
+    ("train-vae", "--min-word-count", "0"),
     ("eval-lm", "--max-sentences", "0"), ("eval-lm", "--max-sentences", "-1"), ("eval-lm", "--iw-samples", "0"),
     ("run-tasks", "--max-sentences", "0"), ("run-tasks", "--max-sentences", "-1"), ("run-tasks", "--iw-samples", "0"),
 ])
@@ -141,6 +142,13 @@ def test_a_bad_number_is_one_line_and_nothing_runs(command, option, value, monke
     result = runner.invoke(app, [*command_line(command, tmp_path), option, value])
     assert result.exit_code == 2 and calls == []
     assert len(result.output.splitlines()) == 1 and result.output.startswith(f"error: Invalid value for '{option}'")
+
+
+def test_train_vae_passes_the_minimum_word_count_to_the_run(monkeypatch, tmp_path):
+    configs = []
+    patch_library(monkeypatch, "train-vae", lambda config, log: configs.append(config))
+    result = runner.invoke(app, [*command_line("train-vae", tmp_path), "--min-word-count", "3"])
+    assert result.exit_code == 0 and [config.min_word_count for config in configs] == [3]
 
 
 @pytest.mark.parametrize("options, message", [

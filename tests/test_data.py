@@ -76,6 +76,16 @@ def test_tokenizer_wraps_sentences_and_maps_unknown_words():
     assert decode(tokenizer, ids) == "a c <unk>"
 
 
+def test_words_below_the_minimum_count_read_as_unk():
+    # counts: a 3, b 2, c 1
+    tokenizer = build_tokenizer(["a b a", "c a b"], min_count=2)
+    assert set(tokenizer.get_vocab()) == {"<pad>", "<unk>", "<s>", "</s>", "a", "b"}
+    assert decode(tokenizer, encode(tokenizer, ["a b c"])[0]) == "a b <unk>"
+    assert len(build_tokenizer(["a b a", "c a b"], min_count=3)) == 5  # a alone
+    with pytest.raises(ValueError, match="min_count"):
+        build_tokenizer(["a"], min_count=0)
+
+
 def test_buckets_group_lengths_so_padding_is_small(data_dir):
     corpus = load_corpus("yelp", "valid", data_dir)
     tokenizer = build_tokenizer(corpus.sentences)

@@ -90,6 +90,10 @@ def test_a_preset_field_added_since_a_run_started_counts_only_where_it_changes_t
     # an inner loop and not for aggressive training.
     assert preset_changes(before, cpu, get_method("anneal")) == []
     assert preset_changes(before, cpu, get_method("aggressive")) == ["budget_in_updates False → True"]
+    # Recorded before min_word_count existed: every word had an id, as cpu still gives them.
+    older = {name: value for name, value in before.items() if name != "min_word_count"}
+    assert preset_changes(older, cpu, get_method("anneal")) == []
+    assert preset_changes({**older, "min_word_count": 3}, cpu, get_method("anneal")) == ["min_word_count 3 → 1"]
     assert preset_changes({**before, "lr": 0.25}, cpu, get_method("vae")) == ["lr 0.25 → 0.5"]
 
 

@@ -432,3 +432,22 @@ def test_the_cpu_preset_gives_every_method_one_epoch_budget_and_epochs_overrides
     assert epochs("pretrain-fb", PRESETS["paper"]) == [100, 100]
     quick = resolve_preset(TrainConfig(dataset="yelp", preset="cpu", epochs=3))
     assert epochs("pretrain-fb", quick) == [3, 3] and epochs("vae", quick) == [3]
+
+
+
+def test_min_word_count_builds_the_vocabulary_is_recorded_and_holds_on_resume(tmp_path, data_dir):
+    from vae.data import build_tokenizer, load_corpus
+
+    run = config(tmp_path, data_dir, "run", method="vae", epochs=1, max_train_sentences=300, min_word_count=2)
+    train_vae(run, quiet)
+    sentences = load_corpus("yelp", "train", data_dir).head(300).sentences
+    exported = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert exported["vocab_size"] == len(build_tokenizer(sentences, 2)) < len(build_tokenizer(sentences))
+    assert exported["training"]["preset"]["min_word_count"] == 2
+    # --resume takes the run's count; another one stops with the option's name.
+    resumed = Trainer(config(tmp_path, data_dir, "run", resume=True), quiet)
+    assert resumed.preset.min_word_count == 2 and len(resumed.tokenizer) == exported["vocab_size"]
+    with pytest.raises(ProbeError, match="--min-word-count 3 differs"):
+        Trainer(config(tmp_path, data_dir, "run", resume=True, min_word_count=3), quiet)
+    with pytest.raises(ProbeError, match="--min-word-count must be at least 1"):
+        Trainer(config(tmp_path, data_dir, "other", min_word_count=0), quiet)

@@ -70,6 +70,7 @@ class TrainConfig:
     seed: int | None = None  # default DEFAULT_SEED
     epochs: int | None = None  # overrides the preset's max_epochs (per stage)
     max_train_sentences: int | None = None
+    min_word_count: int | None = None  # overrides the preset's
     iw_samples: int | None = None
     free_bits_per: str | None = None  # "example" (default: authors' code, reproduces the paper) or "batch"
     precision: str | None = None  # "auto" (default), "bf16" or "fp32": see vae/precision.py
@@ -83,7 +84,7 @@ class TrainConfig:
         if self.preset is not None:
             get_preset(self.preset)
         for option, value in (("--epochs", self.epochs), ("--max-train-sentences", self.max_train_sentences),
-                              ("--iw-samples", self.iw_samples)):
+                              ("--min-word-count", self.min_word_count), ("--iw-samples", self.iw_samples)):
             if value is not None and value < 1:
                 raise ProbeError(f"{option} must be at least 1, got {value}")
         if self.lam is not None and not 0 < self.lam < math.inf:
@@ -99,8 +100,8 @@ class TrainConfig:
 # What a resumed run must share with the run it continues: (TrainConfig field, the option as typed).
 RUN_DEFINING = (("dataset", "dataset"), ("method", "--method"), ("lam", "--lam"), ("preset", "--preset"),
                 ("seed", "--seed"), ("free_bits_per", "--free-bits-per"),
-                ("max_train_sentences", "--max-train-sentences"), ("valid", "--valid"), ("test", "--test"),
-                ("precision", "--precision"))
+                ("max_train_sentences", "--max-train-sentences"), ("min_word_count", "--min-word-count"),
+                ("valid", "--valid"), ("test", "--test"), ("precision", "--precision"))
 # Preset fields that options set (--epochs, --iw-samples; --max-train-sentences is checked as an option): a resumed
 # run may change them.
 OPTION_FIELDS = ("max_epochs", "cyclic_max_epochs", "pretrain_epochs", "iw_samples", "max_train_sentences")
@@ -121,7 +122,7 @@ def preset_changes(stored: dict, preset: Preset, method: Method) -> list[str]:
 
 # Options that --resume takes from the stored run when they are not given.
 INHERITED = ("method", "lam", "preset", "data_dir", "valid", "test", "seed", "epochs", "max_train_sentences",
-             "iw_samples", "free_bits_per", "precision")
+             "min_word_count", "iw_samples", "free_bits_per", "precision")
 
 
 def continue_stored_run(given: TrainConfig, stored_path: Path) -> TrainConfig:
@@ -203,7 +204,7 @@ def resolve_preset(config: TrainConfig) -> Preset:
         preset = dataclasses.replace(preset, pretrain_epochs=None)
     return preset.with_overrides(
         max_epochs=config.epochs, cyclic_max_epochs=config.epochs, max_train_sentences=config.max_train_sentences,
-        iw_samples=config.iw_samples,
+        min_word_count=config.min_word_count, iw_samples=config.iw_samples,
     )
 
 
