@@ -74,7 +74,7 @@ class Preset:
     max_train_sentences: int | None = None
     # Words seen fewer times in the training sentences read as <unk> (1: every word has an id, as the authors' code,
     # data/text_data.py:79-105, on files whose rare words were already <unk>). The output layer's cost grows with
-    # the vocabulary; cpu keeps every word because 3 cost Ours points on Yelp (README, "How the cpu preset ...").
+    # the vocabulary; cpu keeps every word because 3 cost Ours points on Yelp (README, "Why `cpu` keeps every word").
     min_word_count: int = 1
     max_eval_sentences: int | None = None  # cap on validation and test sentences
     model_size: ModelSize | None = None  # None: the paper size of the dataset
