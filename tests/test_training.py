@@ -434,7 +434,6 @@ def test_the_cpu_preset_gives_every_method_one_epoch_budget_and_epochs_overrides
     assert epochs("pretrain-fb", quick) == [3, 3] and epochs("vae", quick) == [3]
 
 
-
 def test_min_word_count_builds_the_vocabulary_is_recorded_and_holds_on_resume(tmp_path, data_dir):
     from vae.data import build_tokenizer, load_corpus
 
