@@ -51,13 +51,14 @@ class VocabularyRun:
                                decoder_hidden_size=size.decoder_hidden_size, latent_dim=size.latent_dim)
         self.model = TextVAEModel(config).train()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.objective = FreeBits(lam=6.0)
         self.clip = clip
         self.seconds: list[float] = []
 
     def time_block(self) -> None:
         started = time.perf_counter()
         for batch in self.batches:
-            loss = FreeBits(lam=6.0).loss(self.model, batch, kl_weight=1.0).loss
+            loss = self.objective.loss(self.model, batch, kl_weight=1.0).loss
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip, foreach=True)

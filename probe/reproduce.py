@@ -422,8 +422,10 @@ def cell_interval(column: Column, results: dict) -> tuple[tuple[float, float] | 
     interval = result.get("ci95") if result.get("main_score_name") == column.score else \
         (result.get("score_ci95") or {}).get(column.score)
     if interval:
+        from tasks.base import DEFAULT_BOOTSTRAP_UNIT  # here, not at the top: the command line starts without vae/
+
         low, high = interval
-        unit = result.get("bootstrap_unit") or "examples"  # recorded only where a task resamples something else
+        unit = result.get("bootstrap_unit") or DEFAULT_BOOTSTRAP_UNIT  # recorded only where a task differs
         return (low * column.scale, high * column.scale), f"bootstrap over {result.get('n_examples'):,} {unit}"
     return None, "no interval: one run's number" if column.task is None else "no interval recorded for this score"
 

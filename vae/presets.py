@@ -80,8 +80,6 @@ class Preset:
     model_size: ModelSize | None = None  # None: the paper size of the dataset
 
     def __post_init__(self) -> None:
-        if self.min_word_count < 1:
-            raise ValueError(f"preset {self.name}: min_word_count {self.min_word_count} must be at least 1")
         if self.pretrain_epochs is not None and not 0 < self.pretrain_epochs < self.max_epochs:
             raise ValueError(f"preset {self.name}: pretrain_epochs {self.pretrain_epochs} must leave epochs of "
                              f"its {self.max_epochs} to the second stage")
