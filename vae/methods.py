@@ -68,6 +68,11 @@ class Method:
     def has_latent(self) -> bool:
         return all(stage.objective.has_latent for stage in self.stages)
 
+    @property
+    def starts_with_autoencoder(self) -> bool:
+        """Its first stage trains an autoencoder, which runs with the same settings share (vae/autoencoder_stage.py)."""
+        return self.stages[0].objective is Autoencoder
+
 
 AUTOENCODER = Stage(Autoencoder)
 

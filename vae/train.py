@@ -23,12 +23,14 @@ import numpy as np
 import torch
 
 from . import atomic
+from .autoencoder_stage import AutoencoderStageKey, copy_snapshot, save_snapshot
 from .configuration_textvae import TextVAEConfig
 from .data import EqualLengthBatcher, build_tokenizer, load_corpus
 from .data.corpus import locate
 from .data.tokenizer import encode
 from .device import configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
 from probe_common.errors import ProbeError, TrainingDiverged, one_line
+from probe_common.hashing import lines_sha256
 from .export import export_run
 from .loading import CHECKPOINT
 from .losses import validation_loss
@@ -74,6 +76,8 @@ class TrainConfig:
     iw_samples: int | None = None
     free_bits_per: str | None = None  # "example" (default: authors' code, reproduces the paper) or "batch"
     precision: str | None = None  # "auto" (default), "bf16" or "fp32": see vae/precision.py
+    # A run whose autoencoder stage this run starts from (vae/autoencoder_stage.py); ignored when resuming.
+    autoencoder_stage_from: str | None = None
     resume: bool = False
     progress: bool = True
 
@@ -236,6 +240,9 @@ class Trainer:
         preset_chosen = config.preset is not None
         config = with_defaults(config, self.device)
         self.method = get_method(config.method)
+        if config.autoencoder_stage_from and not self.method.starts_with_autoencoder:
+            raise ProbeError(f"--autoencoder-stage-from: method {self.method.name} does not start with an "
+                             f"autoencoder stage (ae, pretrain-fb, pretrain and pretrain-anneal do)")
         self.preset = resolve_preset(config)
         self.lam = resolve_lam(config.lam, self.dataset_name, self.method)
         seed_everything(config.seed)
@@ -278,6 +285,7 @@ class Trainer:
             for split in (train, valid, test)
         }
         self.data_files = {split.split: str(split.path) for split in (train, valid, test)}
+        self.sentences_sha256 = {split.split: lines_sha256(split.sentences) for split in (train, valid)}
         self.say(f"{self.dataset_name}: {len(train)} train / {len(valid)} valid / {len(test)} test sentences, "
                  f"vocabulary {len(self.tokenizer)}")
 
@@ -400,19 +408,49 @@ class Trainer:
         return self.stage_epochs(self.stage) * len(self.splits["train"]) - self.state.updates
 
     # ---- checkpoints ----------------------------------------------------------------------------------
-    def _save_checkpoint(self) -> None:
+    def _checkpoint(self) -> dict:
         # Tensors and plain values only (the RNG states included), so it loads with weights_only=True.
-        atomic.torch_save(self.run_dir / CHECKPOINT, {
+        return {
             "model": self.model.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "state": dataclasses.asdict(self.state),
             "batch_rng": self.batch_rng.bit_generator.state,  # plain ints and strings
             "rng": rng_state(),
-        })
+        }
+
+    def _save_checkpoint(self) -> None:
+        atomic.torch_save(self.run_dir / CHECKPOINT, self._checkpoint())
         atomic.write_jsonl(self.run_dir / "log.jsonl", self.state.log)
         self.saved_at = self.state.log[-1] if self.state.log else None
 
+    # ---- the autoencoder stage that runs starting with one share (vae/autoencoder_stage.py) -------------
+    def autoencoder_stage_epochs(self) -> int:
+        """Where a two-stage method's autoencoder stage ends at the latest (stage_epochs of its first stage)."""
+        return self.preset.pretrain_epochs or self.preset.max_epochs
+
+    def autoencoder_stage_key(self) -> AutoencoderStageKey:
+        return AutoencoderStageKey(
+            dataset=self.dataset_name, train_sha256=self.sentences_sha256["train"],
+            valid_sha256=self.sentences_sha256["valid"], model_size=self.model_size(),
+            preset_settings=json.loads(json.dumps(dataclasses.asdict(self.preset))),  # as its JSON record reads
+            seed=self.config.seed, precision=self.precision,
+            device_type=self.device.type)
+
+    def _start_from_autoencoder_stage(self, donor: Path) -> None:
+        copy_snapshot(donor, self.autoencoder_stage_key(), self.run_dir / CHECKPOINT, self._best_path(0))
+        self._restore_checkpoint()
+        self.say(f"stage 1 taken from {donor} after its epoch {self.state.epoch}: the same settings and seed train "
+                 f"the same autoencoder to the bit")
+
+    def _save_autoencoder_stage(self) -> None:
+        save_snapshot(self.run_dir, self._checkpoint(), self._best_path(0), self.autoencoder_stage_key())
+
     def _load_checkpoint(self) -> None:
+        self._restore_checkpoint()
+        self.say(f"{self.run_dir} has finished training: its final weights are evaluated again" if self.state.finished
+                 else f"resumed {self.run_dir} at stage {self.state.stage + 1}, epoch {self.state.epoch + 1}")
+
+    def _restore_checkpoint(self) -> None:
         checkpoint = load_weights(self.run_dir / CHECKPOINT)
         self.model.load_state_dict(checkpoint["model"])
         self.state = TrainingState(**checkpoint["state"])
@@ -423,8 +461,6 @@ class Trainer:
         self.batch_rng.bit_generator.state = checkpoint["batch_rng"]
         set_rng_state(checkpoint["rng"])
         self.saved_at = self.state.log[-1] if self.state.log else None
-        self.say(f"{self.run_dir} has finished training: its final weights are evaluated again" if self.state.finished
-                 else f"resumed {self.run_dir} at stage {self.state.stage + 1}, epoch {self.state.epoch + 1}")
 
     def _best_path(self, stage: int) -> Path:
         return self.run_dir / BEST_WEIGHTS.format(stage=stage)
@@ -528,8 +564,9 @@ class Trainer:
     def run_stage(self) -> None:
         state, stage = self.state, self.stage
         max_epochs = self.stage_epochs(stage)
-        # Resumed with fewer --epochs than the stage has run, or at the end of its update budget: it is over.
-        if state.epoch >= max_epochs or self.updates_left() <= 0:
+        # Resumed with fewer --epochs than the stage has run, at the end of its update budget, or (started from an
+        # autoencoder stage that its lr decays ended) after its last decay: it is over.
+        if state.epoch >= max_epochs or self.updates_left() <= 0 or state.decays >= self.preset.max_decays:
             self._next_stage()
             self._save_checkpoint()
             return
@@ -562,6 +599,10 @@ class Trainer:
             if spent:
                 self.say(f"update budget spent after {state.updates} updates, {state.step} of them the decoder's: "
                          f"stage over")
+            shared_end = self.autoencoder_stage_epochs()
+            if state.stage == 0 and self.method.starts_with_autoencoder and (
+                    state.epoch == shared_end or stop and state.epoch < shared_end):
+                self._save_autoencoder_stage()  # where a two-stage method's autoencoder stage ends
             if stop or spent or state.epoch >= max_epochs:
                 self._next_stage()
             self._save_checkpoint()
@@ -621,6 +662,8 @@ class Trainer:
             self.batch_rng = np.random.default_rng(self.config.seed)
             atomic.write_json(self.run_dir / TRAIN_CONFIG, dataclasses.asdict(self.config) | {
                 "model_size": self.model_size(), "preset_settings": dataclasses.asdict(self.preset)})
+            if self.config.autoencoder_stage_from:  # after the config: a copied checkpoint resumes like any other
+                self._start_from_autoencoder_stage(Path(self.config.autoencoder_stage_from))
         try:
             while not self.state.finished:
                 self.run_stage()
