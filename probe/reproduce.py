@@ -271,16 +271,36 @@ def format_seconds(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
-def train_row(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, preset: str, log: Log) -> None:
-    """Train the row's run, or continue it from its checkpoint."""
+def autoencoder_stage_donor(plan: RunPlan, spec: TableSpec, out: Path) -> Path | None:
+    """The run of another row of the table, same seed, in OUT (chosen now or in an earlier invocation) that has saved
+    the autoencoder stage this row's method starts with (vae/autoencoder_stage.py); None if this row trains no
+    such stage or resumes its own checkpoint."""
+    from vae.autoencoder_stage import SNAPSHOT_KEY
+    from vae.methods import get_method
+
+    if plan.row.builtin or plan.interrupted or not get_method(plan.row.method).starts_with_autoencoder:
+        return None
+    runs = (run_dir_for(out, spec.dataset, row, plan.seed) for row in spec.rows if not row.builtin)
+    return next((run for run in runs if run != plan.run_dir and (run / SNAPSHOT_KEY).is_file()), None)
+
+
+def train_row(plan: RunPlan, spec: TableSpec, options: ReproduceOptions, preset: str, log: Log,
+              donor: Path | None = None) -> None:
+    """Train the row's run (from the donor's autoencoder stage where there is one), or continue it from its
+    checkpoint."""
     from vae import train as training  # here, and looked up at call time (tests replace train_vae)
+    from vae.autoencoder_stage import AutoencoderStageMismatch
 
     config = training.TrainConfig(
         dataset=spec.dataset, method=plan.row.method, lam=plan.row.lam, preset=preset, data_dir=options.data_dir,
         run_dir=str(plan.run_dir), device=options.device, seed=plan.seed, epochs=options.epochs,
-        max_train_sentences=options.max_train_sentences, precision=options.precision, resume=plan.interrupted,
-        progress=options.progress)
-    training.train_vae(config, log=log)
+        max_train_sentences=options.max_train_sentences, precision=options.precision,
+        autoencoder_stage_from=str(donor) if donor else None, resume=plan.interrupted, progress=options.progress)
+    try:
+        training.train_vae(config, log=log)
+    except AutoencoderStageMismatch as mismatch:  # a reused run trained by another version, or on other data
+        log(f"{plan.row.label} seed {plan.seed} trains its own autoencoder stage: {mismatch}")
+        training.train_vae(dataclasses.replace(config, autoencoder_stage_from=None), log=log)
 
 
 def check_reused_run(plan: RunPlan, options: ReproduceOptions, preset: str) -> dict:
@@ -675,8 +695,10 @@ def reproduce(options: ReproduceOptions, log: Log = print) -> TableReport:
             trained = "reused"
         else:
             trained = "resumed" if plan.interrupted else "trained"
-            progress.say(plan, f"{'resuming' if plan.interrupted else 'training'} {plan.run_dir} ({plan.row.flags})")
-            train_row(plan, spec, options, preset, log)
+            donor = autoencoder_stage_donor(plan, spec, options.out)
+            progress.say(plan, f"{'resuming' if plan.interrupted else 'training'} {plan.run_dir} ({plan.row.flags})"
+                         + (f" from the autoencoder stage of {donor}" if donor else ""))
+            train_row(plan, spec, options, preset, log, donor)
             train_config = json.loads((plan.run_dir / "train_config.json").read_text(encoding="utf-8"))
         if spec.tasks:
             results_by_run[(plan.row.key, plan.seed)] = task_scores(

@@ -252,6 +252,7 @@ def test_tiny_table8_trains_scores_records_and_then_reuses_its_rows(data_dir, tm
     assert first.exit_code == 0, first.output
     assert "[1/8] AE seed 783435: training" in first.output and "table ETA" in first.output
     assert "[5/8] + aggressive seed 783435: training" in first.output
+    assert f"from the autoencoder stage of {out / 'runs' / 'yelp-ae-seed783435'}" in first.output  # Ours
     report = json.loads((out / "table8.json").read_text(encoding="utf-8"))
     markdown = (out / "table8.md").read_text(encoding="utf-8")
     assert markdown in first.output  # the console shows the report
@@ -367,6 +368,38 @@ def test_an_interrupted_row_resumes_from_its_checkpoint(data_dir, tmp_path, monk
     assert (result.main_score_name, result.main_score, result.scores["nll"]) == ("ppl", metrics["ppl"], metrics["nll"])
     assert result.n_examples == metrics["n_sentences"] == result.max_sentences == 300 and not result.higher_is_better
     assert "lm/ptb: ppl ↓" in second.output and "table3/lm/seed783435" in (out / "table3.html").read_text("utf-8")
+
+
+def test_rows_that_start_with_an_autoencoder_share_its_stage_unless_another_version_trained_it(data_dir, tmp_path):
+    import shutil
+
+    from vae.autoencoder_stage import SNAPSHOT_KEY
+    from vae.metrics import without_timing
+
+    out = tmp_path / "out"
+
+    def command(rows: str) -> list[str]:
+        return ["reproduce", "table3", "--rows", rows, "--out", str(out), "--data-dir", str(data_dir), *QUICK]
+
+    assert runner.invoke(app, command("ours-lam8")).exit_code == 0
+    first = runner.invoke(app, command("ours-lam6"))  # another invocation finds the stage of the run before
+    assert first.exit_code == 0, first.output
+    lam8, lam6 = (out / "runs" / f"ptb-pretrain-fb-lam{lam}-seed783435" for lam in (8, 6))
+    assert f"[1/1] Ours (λ = 6) seed 783435: training {lam6}" in first.output
+    assert f"from the autoencoder stage of {lam8}" in first.output
+    assert json.loads((lam6 / "train_config.json").read_text())["autoencoder_stage_from"] == str(lam8)
+    shared = json.loads((lam6 / "metrics.json").read_text())
+
+    # A donor stage recorded by another torch: the row trains its own, says why, and gets the same numbers here.
+    key = json.loads((lam8 / SNAPSHOT_KEY).read_text())
+    (lam8 / SNAPSHOT_KEY).write_text(json.dumps(key | {"torch_version": "0.0.0"}))
+    shutil.rmtree(lam6)
+    second = runner.invoke(app, command("ours-lam6"))
+    assert second.exit_code == 0, second.output
+    assert (f"Ours (λ = 6) seed 783435 trains its own autoencoder stage: --autoencoder-stage-from {lam8}: its "
+            f"autoencoder stage was trained with other settings (torch_version '0.0.0' → ") in second.output
+    assert json.loads((lam6 / "train_config.json").read_text())["autoencoder_stage_from"] is None
+    assert without_timing(json.loads((lam6 / "metrics.json").read_text())) == without_timing(shared)
 
 
 def test_several_seeds_give_each_cell_the_mean_and_std_of_the_seeds_runs(data_dir, tmp_path):
