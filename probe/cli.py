@@ -156,6 +156,10 @@ def train_vae_command(
     free_bits_per: Optional[FreeBitsPer] = typer.Option(None, "--free-bits-per", help="Threshold each example's "
                                                         "KL_i (default, as the paper) or the batch mean of KL_i."),
     precision: Optional[PrecisionChoice] = typer.Option(None, "--precision", help=TRAIN_PRECISION_HELP),
+    autoencoder_stage_from: Optional[Path] = typer.Option(
+        None, "--autoencoder-stage-from", help="Another run (ae, pretrain-fb, pretrain or pretrain-anneal) with the "
+        "same data, preset, seed and precision: start from its autoencoder stage instead of training it again (the "
+        "same weights to the bit; a run with other settings stops with one line). Ignored by --resume."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --run-dir from its last checkpoint, "
                                 "with its stored options; an option that differs from the run's stops."),
     progress: bool = Progress,
@@ -172,7 +176,9 @@ def train_vae_command(
         run_dir=str(run_dir) if run_dir else None, device=device, seed=seed, epochs=epochs,
         max_train_sentences=max_train_sentences, min_word_count=min_word_count, iw_samples=iw_samples,
         free_bits_per=free_bits_per.value if free_bits_per else None,
-        precision=precision.value if precision else None, resume=resume, progress=progress,
+        precision=precision.value if precision else None,
+        autoencoder_stage_from=str(autoencoder_stage_from) if autoencoder_stage_from else None, resume=resume,
+        progress=progress,
     )
     train_vae(config, log=lambda message: typer.echo(message))
 

@@ -144,11 +144,14 @@ def test_a_bad_number_is_one_line_and_nothing_runs(command, option, value, monke
     assert len(result.output.splitlines()) == 1 and result.output.startswith(f"error: Invalid value for '{option}'")
 
 
-def test_train_vae_passes_the_minimum_word_count_to_the_run(monkeypatch, tmp_path):
+@pytest.mark.parametrize("option, value, field", [
+    ("--min-word-count", "3", "min_word_count"), ("--autoencoder-stage-from", "runs/yelp-ae", "autoencoder_stage_from"),
+])
+def test_train_vae_passes_its_options_to_the_run(option, value, field, monkeypatch, tmp_path):
     configs = []
     patch_library(monkeypatch, "train-vae", lambda config, log: configs.append(config))
-    result = runner.invoke(app, [*command_line("train-vae", tmp_path), "--min-word-count", "3"])
-    assert result.exit_code == 0 and [config.min_word_count for config in configs] == [3]
+    result = runner.invoke(app, [*command_line("train-vae", tmp_path), option, value])
+    assert result.exit_code == 0 and [str(getattr(config, field)) for config in configs] == [value]
 
 
 @pytest.mark.parametrize("options, message", [
