@@ -5,6 +5,7 @@ import dataclasses
 import json
 
 import pytest
+import torch
 
 from probe_common.errors import ProbeError
 from probe_common.hashing import file_sha256
@@ -82,6 +83,14 @@ def test_a_donor_that_cannot_give_this_runs_stage_stops_with_one_line(tmp_path, 
     assert f"--autoencoder-stage-from {tmp_path / 'ae'}: its autoencoder stage was trained with other settings " \
            f"(seed 783435 → 7)" in str(raised.value)
     assert not (tmp_path / "other-seed" / CHECKPOINT).exists()
+    threads = torch.get_num_threads()  # another thread count splits the reductions otherwise
+    torch.set_num_threads(1 if threads > 1 else 2)
+    try:
+        with pytest.raises(AutoencoderStageMismatch, match=r"\(device 'cpu: [^']*' → 'cpu: [^']*'\)"):
+            train(tmp_path, data_dir, "other-threads", method="pretrain-fb", epochs=1,
+                  autoencoder_stage_from=str(tmp_path / "ae"))
+    finally:
+        torch.set_num_threads(threads)
 
     with pytest.raises(ProbeError, match="--autoencoder-stage-from: method vae does not start with an autoencoder"):
         train(tmp_path, data_dir, "vae", method="vae", epochs=1, autoencoder_stage_from=str(tmp_path / "ae"))

@@ -42,7 +42,7 @@ class AutoencoderStageKey:
     preset_settings: dict
     seed: int
     precision: str
-    device_type: str
+    device: str  # vae.device.device_description
     torch_version: str = torch.__version__
     probe_version: str = metadata.version("probe")
 

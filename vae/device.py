@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import random
 import re
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -64,6 +66,19 @@ def set_fp32_precision(mode: Literal["ieee", "tf32"]) -> None:
         torch.backends.cudnn.rnn.fp32_precision = mode
     else:
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = mode == "tf32"
+
+
+def device_description(device: torch.device) -> str:
+    """What a run's bits depend on besides its settings: the GPU's name, or the CPU's model and thread count (the
+    threads split reductions)."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:  # not Linux
+        names = []
+    return f"cpu: {names[0] if names else platform.machine()}, {torch.get_num_threads()} threads"
 
 
 def seed_everything(seed: int) -> None:

@@ -28,7 +28,8 @@ from .configuration_textvae import TextVAEConfig
 from .data import EqualLengthBatcher, build_tokenizer, load_corpus
 from .data.corpus import locate
 from .data.tokenizer import encode
-from .device import configure_backends, decoder_token_budget, resolve_device, rng_state, seed_everything, set_rng_state
+from .device import (configure_backends, decoder_token_budget, device_description, resolve_device, rng_state,
+                     seed_everything, set_rng_state)
 from probe_common.errors import ProbeError, TrainingDiverged, one_line
 from probe_common.hashing import lines_sha256
 from .export import export_run
@@ -434,7 +435,7 @@ class Trainer:
             valid_sha256=self.sentences_sha256["valid"], model_size=self.model_size(),
             preset_settings=json.loads(json.dumps(dataclasses.asdict(self.preset))),  # as its JSON record reads
             seed=self.config.seed, precision=self.precision,
-            device_type=self.device.type)
+            device=device_description(self.device))
 
     def _start_from_autoencoder_stage(self, donor: Path) -> None:
         copy_snapshot(donor, self.autoencoder_stage_key(), self.run_dir / CHECKPOINT, self._best_path(0))
