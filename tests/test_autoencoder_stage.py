@@ -98,6 +98,10 @@ def test_a_donor_that_cannot_give_this_runs_stage_stops_with_one_line(tmp_path, 
     assert not (tmp_path / "vae" / SNAPSHOT_KEY).exists()  # a method without the stage saves none
     with pytest.raises(ProbeError, match=f"{tmp_path / 'vae'}: it holds no autoencoder stage to start from"):
         train(tmp_path, data_dir, "from-vae", method="ae", epochs=1, autoencoder_stage_from=str(tmp_path / "vae"))
+    (tmp_path / "ae" / SNAPSHOT_KEY).write_text('{"seed": 783435}')  # a record of another version
+    with pytest.raises(AutoencoderStageMismatch, match="autoencoder-stage.json is not an autoencoder-stage record"):
+        train(tmp_path, data_dir, "old-record", method="pretrain-fb", epochs=1,
+              autoencoder_stage_from=str(tmp_path / "ae"))
 
 
 def test_a_stage_that_its_lr_decays_ended_early_is_shared_where_it_ended(tmp_path, data_dir, monkeypatch):

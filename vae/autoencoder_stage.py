@@ -20,11 +20,18 @@ from pathlib import Path
 import torch
 
 from . import atomic
-from probe_common.errors import ProbeError
+from probe_common.errors import ProbeError, one_line
 
 SNAPSHOT = "checkpoints/autoencoder-stage.pt"  # a checkpoint, as Trainer._save_checkpoint writes it
 SNAPSHOT_BEST = "checkpoints/autoencoder-stage-best.pt"  # the stage's best weights at that point
 SNAPSHOT_KEY = "checkpoints/autoencoder-stage.json"  # written last: its presence marks a whole snapshot
+
+
+def installed_version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # run from a source tree: recorded as such
+        return "not installed"
 
 
 class AutoencoderStageMismatch(ProbeError):
@@ -44,7 +51,7 @@ class AutoencoderStageKey:
     precision: str
     device: str  # vae.device.device_description
     torch_version: str = torch.__version__
-    probe_version: str = metadata.version("probe")
+    probe_version: str = dataclasses.field(default_factory=lambda: installed_version("probe"))
 
     def differences(self, other: AutoencoderStageKey) -> list[str]:
         """'field theirs → ours' for every field that differs (a preset's settings one by one)."""
@@ -76,7 +83,8 @@ def copy_snapshot(donor: Path, key: AutoencoderStageKey, checkpoint: Path, best_
     try:
         theirs = AutoencoderStageKey(**json.loads(key_path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, TypeError) as error:
-        raise ProbeError(f"{key_path}: not an autoencoder-stage record of this version of probe ({error})") from None
+        raise AutoencoderStageMismatch(f"--autoencoder-stage-from {donor}: {key_path} is not an autoencoder-stage "
+                                       f"record of this version of probe ({one_line(error)})") from None
     changed = key.differences(theirs)
     if changed:
         raise AutoencoderStageMismatch(f"--autoencoder-stage-from {donor}: its autoencoder stage was trained with "

@@ -424,7 +424,7 @@ class Trainer:
         atomic.write_jsonl(self.run_dir / "log.jsonl", self.state.log)
         self.saved_at = self.state.log[-1] if self.state.log else None
 
-    # ---- the autoencoder stage that runs starting with one share (vae/autoencoder_stage.py) -------------
+    # ---- the autoencoder stage shared by the runs that start with one (vae/autoencoder_stage.py) ---------
     def autoencoder_stage_epochs(self) -> int:
         """Where a two-stage method's autoencoder stage ends at the latest (stage_epochs of its first stage)."""
         return self.preset.pretrain_epochs or self.preset.max_epochs
@@ -434,8 +434,7 @@ class Trainer:
             dataset=self.dataset_name, train_sha256=self.sentences_sha256["train"],
             valid_sha256=self.sentences_sha256["valid"], model_size=self.model_size(),
             preset_settings=json.loads(json.dumps(dataclasses.asdict(self.preset))),  # as its JSON record reads
-            seed=self.config.seed, precision=self.precision,
-            device=device_description(self.device))
+            seed=self.config.seed, precision=self.precision, device=device_description(self.device))
 
     def _start_from_autoencoder_stage(self, donor: Path) -> None:
         copy_snapshot(donor, self.autoencoder_stage_key(), self.run_dir / CHECKPOINT, self._best_path(0))
