@@ -18,7 +18,6 @@ import os
 import platform
 import time
 from collections.abc import Callable, Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from leaderboard.schema import Entry, Leaderboard, TaskResult
 from leaderboard.store import add_result, check_writable
 from probe_common.errors import DataError, ProbeError
 from probe_common.hashing import bytes_sha256, file_sha256
+from probe_common.versions import installed_version
 from tasks.base import DEFAULT_BOOTSTRAP_UNIT, Encoder, NotApplicable, Task, TaskData, TaskOutput
 from tasks.dataset_choice import split_files_for
 from tasks.registry import DEFAULT_TASKS, get_task
@@ -357,10 +357,7 @@ def check_entry_clashes(board: Leaderboard, path, encoder: Encoder, datasets: It
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in VERSIONED_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
+        versions[package] = installed_version(package)
     return versions
 
 

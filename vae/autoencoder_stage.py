@@ -14,24 +14,17 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import torch
 
 from . import atomic
 from probe_common.errors import ProbeError, one_line
+from probe_common.versions import installed_version
 
 SNAPSHOT = "checkpoints/autoencoder-stage.pt"  # a checkpoint, as Trainer._save_checkpoint writes it
 SNAPSHOT_BEST = "checkpoints/autoencoder-stage-best.pt"  # the stage's best weights at that point
 SNAPSHOT_KEY = "checkpoints/autoencoder-stage.json"  # written last: its presence marks a whole snapshot
-
-
-def installed_version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:  # run from a source tree: recorded as such
-        return "not installed"
 
 
 class AutoencoderStageMismatch(ProbeError):
